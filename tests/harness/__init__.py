@@ -1,0 +1,1 @@
+"""Test harness of devkeys.aws: a real moto_server, real ansible-playbook runs."""
