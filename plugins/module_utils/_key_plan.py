@@ -78,8 +78,8 @@ class KeyPlan:
 
 
 def age_days(key, now):
-    """Whole days since the key was created."""
-    return (now - key["create_date"]).days
+    """Whole days since the key was created (0 for a key created after ``now``)."""
+    return max(0, (now - key["create_date"]).days)
 
 
 def describe_keys(keys, now):
@@ -116,7 +116,7 @@ def plan_keys(keys, held_key_id, policy, now):
     if len(keys) >= KEY_LIMIT:
         victim = _room_to_delete(keys, held_key_id, policy)
         if victim is None:
-            plan.failure = _limit_message(keys, held_key_id, policy, reason, now)
+            plan.failure = _limit_message(keys, policy, reason, now)
             return plan
         plan.actions.append(Action(DELETE, victim["access_key_id"], "make room: Inactive key not held by the consumer"))
         plan.deleted_access_key_ids.append(victim["access_key_id"])
@@ -180,7 +180,7 @@ def _room_to_delete(keys, held_key_id, policy):
     return None
 
 
-def _limit_message(keys, held_key_id, policy, reason, now):
+def _limit_message(keys, policy, reason, now):
     if policy.on_key_limit == "delete_inactive":
         why = "none of them is an Inactive key other than the held one"
     else:
@@ -191,3 +191,25 @@ def _limit_message(keys, held_key_id, policy, reason, now):
         why,
         describe_keys(keys, now),
     )
+
+
+def resulting_keys(keys, plan, new_key):
+    """The user's keys once ``plan`` is carried out; ``new_key`` stands for the key it creates."""
+    result = [dict(key) for key in sorted(keys, key=lambda key: key["create_date"])]
+    for action in plan.actions:
+        if action.kind == CREATE:
+            result.append(dict(new_key, description=None))
+            continue
+        key_id = action.access_key_id if action.access_key_id is not NEW_KEY else new_key["access_key_id"]
+        if action.kind == DELETE:
+            result = [key for key in result if key["access_key_id"] != key_id]
+            continue
+        for key in result:
+            if key["access_key_id"] == key_id:
+                if action.kind == SET_STATUS:
+                    key["status"] = action.value
+                elif action.kind == TAG:
+                    key["description"] = action.value
+                elif action.kind == UNTAG:
+                    key["description"] = None
+    return result

@@ -19,7 +19,7 @@ def main(checks):
     print("\n===== summary =====")
     for check, code, seconds in outcomes:
         print(f"{'PASS' if code == 0 else 'FAIL'}  {check:<12} {seconds:7.1f} s")
-    failed = [check for check, code, _ in outcomes if code]
+    failed = [outcome[0] for outcome in outcomes if outcome[1]]
     print(f"checks: {len(outcomes) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
 

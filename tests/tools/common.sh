@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the tests/tools/*.sh checks: source it, do not run it.
 # Sets REPO and BIN, puts the venv first on PATH, and offers temp-dir helpers
 # that are removed on exit.
@@ -31,10 +32,30 @@ register_temp_dir() {
 }
 
 # link_collection DIR: make DIR/ansible_collections/devkeys/aws a symlink to
-# the working tree, so tools see the code as it is now and never install a copy.
+# the working tree, so tools see the code as it is now and never install a
+# copy, and link next to it the dependencies galaxy.yml declares (from the
+# venv's site-packages). Point ANSIBLE_COLLECTIONS_PATH at DIR alone and turn
+# off the scan of sys.path: a check then fails if content uses a collection
+# galaxy.yml does not declare, and tools do not load the ~100 collections of
+# the `ansible` package (antsibull-docs takes minutes with them).
 link_collection() {
+    local dependency site
+    site="$(site_collections)"
     mkdir -p "$1/ansible_collections/devkeys"
     ln -s "$REPO" "$1/ansible_collections/devkeys/aws"
+    for dependency in $(galaxy_dependencies); do
+        [[ -d "$site/ansible_collections/${dependency/.//}" ]] ||
+            fail "dependency $dependency (galaxy.yml) is not installed in $site"
+        mkdir -p "$1/ansible_collections/${dependency%%.*}"
+        ln -sfn "$site/ansible_collections/${dependency/.//}" "$1/ansible_collections/${dependency/.//}"
+    done
+    export ANSIBLE_COLLECTIONS_PATH="$1" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+}
+
+# galaxy_dependencies: the collections galaxy.yml depends on, one a line.
+galaxy_dependencies() {
+    "$BIN/python" -c 'import sys, yaml; print("\n".join(yaml.safe_load(open(sys.argv[1])).get("dependencies") or {}))' \
+        "$REPO/galaxy.yml"
 }
 
 # site_collections: the venv's site-packages collection root (amazon.aws etc.).
@@ -47,8 +68,10 @@ site_collections() {
 sandbox_ansible_home() {
     export ANSIBLE_HOME="$1/ansible-home"
     export ANSIBLE_LOCAL_TEMP="$1/ansible-home/tmp"
-    export ANSIBLE_CONFIG=/dev/null
+    # An empty config: no ansible.cfg of the machine or user changes the checks.
+    export ANSIBLE_CONFIG="$1/ansible.cfg"
     mkdir -p "$ANSIBLE_LOCAL_TEMP"
+    : > "$ANSIBLE_CONFIG"
 }
 
 # tracked_files: files of the tree as git sees them, new untracked ones

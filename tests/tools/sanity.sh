@@ -12,6 +12,7 @@
 # --python 3.11: the only Python on this machine. The compile test therefore
 # runs for 3.11 only, so Python 3.8 syntax of modules/module_utils is checked
 # here separately (ast feature_version=(3, 8)).
+# shellcheck source=tests/tools/common.sh
 source "$(dirname "$0")/common.sh"
 
 if [[ -e "$REPO/tests/sanity" ]] && find "$REPO/tests/sanity" -name 'ignore-*.txt' -size +0 | grep -q .; then
@@ -23,7 +24,7 @@ dest="$work/ansible_collections/devkeys/aws"
 mkdir -p "$dest" "$work/ansible_collections/amazon"
 
 step "copying the working tree to $dest"
-cd "$REPO"
+cd "$REPO" || exit 1
 tracked_files | while IFS= read -r -d '' file; do
     [[ -e "$file" || -L "$file" ]] && printf '%s\0' "$file"
 done | tar --null -T - -cf - | tar -xf - -C "$dest"
@@ -46,7 +47,8 @@ if ! cmp -s "$REPO/tests/tools/get_pip_shim.py" "$cache"; then
 fi
 
 step "checking Python 3.8 syntax of modules and module_utils"
-"$BIN/python" - "$dest" <<'PY' || fail "plugins do not parse as Python 3.8 (see above)"
+syntax_ok=true
+"$BIN/python" - "$dest" <<'PY' || syntax_ok=false
 import ast, pathlib, sys
 bad = 0
 root = pathlib.Path(sys.argv[1])
@@ -60,9 +62,14 @@ sys.exit(1 if bad else 0)
 PY
 
 step "ansible-test sanity --venv --python 3.11"
-cd "$dest"
+cd "$dest" || exit 1
 # Requirement installs use this machine's pip config (PyPI plus local indexes).
-if ! ansible-test sanity --venv --python 3.11 --requirements --color no "$@"; then
+status=0
+ansible-test sanity --venv --python 3.11 --requirements --color no "$@" || status=$?
+if [[ "$syntax_ok" != true ]]; then
+    fail "modules or module_utils do not parse as Python 3.8 (listed above)"
+fi
+if (( status != 0 )); then
     fail "ansible-test sanity failed (see the errors above; paths are relative to the collection root)"
 fi
 echo "PASS [$CHECK_NAME]"

@@ -1,0 +1,936 @@
+# -*- coding: utf-8 -*-
+# Copyright: devkeys.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure, stdlib-only reader and editor of ~/.aws/credentials and ~/.aws/config.
+
+Parsing follows botocore exactly (``configparser.RawConfigParser`` in strict
+mode, then ``botocore.configloader``): see the shared aws-files.md contract.
+Nothing here touches the file system; callers pass text and get text back.
+
+Public API
+----------
+``AwsFileError(path, line, cause, verb="parse")``
+    The one error: ``str(err)`` is ``"Failed to <verb> <path> line <n>: <cause>"``.
+``decode(data, path)`` -> str
+    Bytes of a file to text (strict UTF-8; the error names the line).
+``parse(text, path)`` -> Document
+    Validates the whole file as botocore would and indexes its section headers.
+``edit_file(text, file_kind, name, values, kind="profile", state="present", exclusive=False, path="")`` -> FileEdit
+    THE single-edit function (use it for benchmarks): one edit of one section
+    (``file_kind`` "credentials" or "config") of ``text``; returns the new text
+    (``is`` the same object when nothing changes), the changes
+    ``[(path, section, key, action)]``, warnings and redacted before/after text
+    of the touched section for diffs.  Example::
+
+        edit_file(config_text, "config", "p5000", {"region": "eu-west-1"})
+
+``plan_profile(credentials_text, config_text, name, credentials=None, settings=None, kind="profile",
+state="present", exclusive=False, credentials_path="credentials", config_path="config")`` -> Plan
+    Both files of one aws_profile call (checks inputs, the session token rule).
+``read_profiles(credentials_text, config_text, credentials_path, config_path)`` -> dict
+    What botocore reads (profiles, sso_sessions, services), secrets replaced by
+    ``has_secret`` / ``has_session_token`` booleans, and each key's source file.
+``read_sections(text, path)`` -> dict
+    One file as ``botocore.configloader.raw_config_parse`` returns it.
+``normalize_values(values, path)``, ``check_credentials(credentials)``
+    The input validation edit_file / plan_profile apply (names, keys, values).
+``config_target(raw)`` -> (kind, name) | None
+    What botocore makes of a config section name (``profile x`` -> profile x).
+
+Speed: a plain ASCII file is validated by a handful of C-speed regex and
+string passes (linear; one edit at 10k profiles costs about what awscli's
+ConfigFileWriter.update_config does); anything unusual falls back to a line
+walk that mirrors configparser and names the offending line.
+
+Values in ``values`` / ``settings``: a str (int/bool are converted), a dict for
+a nested block (``s3: {addressing_style: path}``), or None to remove the key.
+"""
+
+import re
+import shlex
+from collections import namedtuple
+
+SECRET_KEYS = frozenset(("aws_secret_access_key", "aws_session_token", "aws_security_token"))
+SECRET_MARKER = "<secret changed>"
+SECRET_UNCHANGED_MARKER = "<secret unchanged>"
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9_\-/.%@]+$")
+_KEY_RE = re.compile(r"^[a-z0-9_]+$")
+_BAD_VALUE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]|(?:^|\s)[#;]")
+_ACCESS_KEY_RE = re.compile(r"^[A-Za-z0-9_]{16,128}$")
+_SECRET_BAD_RE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+# Characters str.splitlines() splits on but universal-newline reading does not.
+_ODD_BREAKS_RE = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_SIMPLE_HEADER_RE = re.compile(r"^[A-Za-z0-9_\-/.%@]+ [A-Za-z0-9_\-/.%@]+$")
+_CONFIG_KINDS = ("profile", "sso-session", "services")
+
+FileEdit = namedtuple("FileEdit", "text changes warnings before after")
+Plan = namedtuple("Plan", "credentials_text config_text changes warnings diffs")
+
+
+class AwsFileError(Exception):
+    """A file botocore would not read, or an edit we refuse; names file and line."""
+
+    def __init__(self, path, line, cause, verb="parse"):
+        self.path = path
+        self.line = line
+        self.cause = cause
+        self.verb = verb
+        where = "%s line %d" % (path, line) if line else str(path)
+        super(AwsFileError, self).__init__("Failed to %s %s: %s" % (verb, where, cause))
+
+
+class Document(object):
+    """A file's text and its section headers.
+
+    ``names`` lists section names in file order (``[DEFAULT]`` included);
+    ``offset(position)`` is where that header line starts and a section spans
+    to the next header.  ``defaults`` holds the offsets of ``[DEFAULT]`` headers.
+    """
+
+    __slots__ = ("path", "text", "newline", "names", "defaults", "_offsets")
+
+    def __init__(self, path, text, names, offsets, defaults):
+        self.path = path
+        self.text = text
+        self.newline = _newline_of(text)
+        self.names = names
+        self.defaults = defaults
+        self._offsets = offsets
+
+    def all_offsets(self):
+        """Offsets of every header line, computed once (for reading the whole file)."""
+        if self._offsets is None:
+            # fast-scanned file: every line starting with '[' is a header
+            text = self.text
+            self._offsets = ([0] if text.startswith("[") else []) + [
+                match.start() + 1 for match in _HEADER_START_RE.finditer(text)]
+        return self._offsets
+
+    def offset(self, position):
+        """Offset of the header line of section ``position``."""
+        if self._offsets is not None:
+            return self._offsets[position]
+        # fast-scanned file: every line starting with '[' is a header, names are unique
+        name = self.names[position]
+        needle = "[%s]" % name
+        text = self.text
+        at = 0 if text.startswith(needle) else text.find("\n" + needle) + 1
+        while _HEADER_RE.match(text, at).group(1) != name:
+            at = text.find("\n" + needle, at) + 1
+        return at
+
+    def section_end(self, position):
+        """Offset after the section at ``position``."""
+        if position + 1 >= len(self.names):
+            return len(self.text)
+        if self._offsets is not None:
+            return self._offsets[position + 1]
+        return self.text.find("\n[", self.offset(position)) + 1
+
+    def line_number(self, offset):
+        """1-based number of the line holding ``offset``."""
+        return line_number(self.text, offset)
+
+
+def line_number(text, offset):
+    """1-based line number of ``offset`` (CRLF, CR and LF each end a line)."""
+    crlf = text.count("\r\n", 0, offset)
+    return text.count("\n", 0, offset) + text.count("\r", 0, offset) - crlf + 1
+
+
+def decode(data, path):
+    """Strict UTF-8 text of ``data``; invalid bytes are an error naming the line."""
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+        raise AwsFileError(path, line, "invalid UTF-8 (byte %d)" % exc.start)
+
+
+def split_lines(text):
+    """Lines with their endings, split where Python's universal newlines split."""
+    if _ODD_BREAKS_RE.search(text) is None:
+        return text.splitlines(True)
+    return _LINE_RE.findall(text)
+
+
+def _newline_of(text):
+    index = text.find("\n")
+    cr = text.find("\r")
+    if cr >= 0 and (index < 0 or cr < index):
+        return "\r\n" if text[cr + 1: cr + 2] == "\n" else "\r"
+    return "\n"
+
+
+def _separator(stripped):
+    """Index of the first '=' or ':' (configparser's delimiters), or -1."""
+    eq = stripped.find("=")
+    colon = stripped.find(":")
+    if colon >= 0 and (eq < 0 or colon < eq):
+        return colon
+    return eq
+
+
+def _check_nested(path, number, value):
+    for piece in value.splitlines():
+        if piece.strip() and "=" not in piece:
+            raise AwsFileError(path, number, "a line of a nested block has no '='")
+
+
+# The fast scan of plain files: a few passes of C-speed string and regex
+# searches over "\n" + text + "\n".  Anything it does not decide goes to the
+# slow line walk, which gives the exact verdict and line number.
+_INDENTED_RE = re.compile(
+    # an indented line with no '=' (continuation text or a bad nested line),
+    # or an indented key right after a header (a header-indented section)
+    r"\n(?:[ \t]+[^\s#;=][^=\n]*\n"
+    r"|\[[^\n]*\n(?:[ \t\r]*(?:[#;][^\n]*)?\n)*[ \t]+[^\s#;])"
+)
+_LEADING_RE = re.compile(r"(?:[ \t\r]*(?:[#;][^\n]*)?\n)*(?:\[|[ \t\r]*\Z)")
+_HEADER_RE = re.compile(r"\[([^\n]+)\]")
+_HEADERS_RE = re.compile(r"\n\[([^\n]+)\]")
+# per column-0 line: "" for a header, the key (no trailing blanks) for a key
+# line, or the whole line with its "\n" when it has no separator
+_KEYS_RE = re.compile(r"\n(?:\[|([^\s#;\[=:](?:[^=:\n]*[^\s=:])?(?=[ \t]*[=:])|[^\s#;\[=:][^=:\n]*\n))")
+_ODD_WHITESPACE = "\x0b\x0c\x1c\x1d\x1e\x1f"
+_ODD_LINE_START_RE = re.compile(r"\n[=: \t]")
+_HEADER_START_RE = re.compile(r"\n\[")
+# In a header name, what makes shlex.split differ from str.split(" ")
+_SHLEX_SPECIAL = ('"', "'", "\\", "\t", "\r", "  ", " \n")
+
+
+def _fast_scan(text):
+    """Section names of a plain ASCII file, or None when the line walk must decide."""
+    if not text.isascii() or "\r" in text and text.count("\r") != text.count("\r\n"):
+        return None
+    for char in _ODD_WHITESPACE:
+        if char in text:
+            return None
+    wrapped = "\n" + text + "\n"
+    if not _LEADING_RE.match(text):
+        return None
+    if _ODD_LINE_START_RE.search(wrapped) and (
+            "\n=" in wrapped or "\n:" in wrapped or _INDENTED_RE.search(wrapped)):
+        return None
+    names = _HEADERS_RE.findall(wrapped)
+    items = _KEYS_RE.findall(wrapped)
+    # every "[" line must be a header ("" items), names unique, no [DEFAULT]
+    if items.count("") != len(names) or len(set(names)) != len(names) or "DEFAULT" in names:
+        return None
+    keys = "\n".join(items)
+    if keys.count("\n") != len(items) - 1:
+        return None  # a line with no separator
+    # "" stands for each header, so "\n\n" splits the keys into sections;
+    # most sections share a few key lists, so check each distinct list once
+    for section in set(keys.lower().split("\n\n")):
+        section_keys = section.split("\n")
+        if len(set(section_keys)) != len(section_keys):
+            return None
+    return names
+
+
+def parse(text, path):
+    """Check ``text`` as botocore would read it; index its section headers.
+
+    Raises AwsFileError for every file botocore fails on: a BOM or key before
+    the first header, a line with no separator, a duplicate section or key,
+    a nested line without '='.  Plain files are checked by a few regular
+    expressions; anything else by a line walk that mirrors configparser.
+    """
+    names = _fast_scan(text)
+    if names is not None:
+        return Document(path, text, names, None, [])
+    return _slow_parse(text, path)
+
+
+def _slow_parse(text, path):
+    lines = split_lines(text)
+    sections = []
+    offsets = []
+    defaults = []
+    names = set()
+    keys = None
+    default_keys = set()
+    in_section = False
+    optname = None
+    nested = False
+    indent_level = 0
+    number = 0
+    offset = 0
+    for line in lines:
+        number += 1
+        line_offset = offset
+        offset += len(line)
+        stripped = line.strip()
+        if not stripped:
+            continue
+        first = stripped[0]
+        if first == "#" or first == ";":
+            continue
+        indent = len(line) - len(line.lstrip())
+        if optname is not None and indent > indent_level:
+            if nested:
+                _check_nested(path, number, stripped)
+            continue
+        indent_level = indent
+        if first == "[":
+            end = stripped.rfind("]")
+            if end > 1:
+                name = stripped[1:end]
+                if name == "DEFAULT":
+                    defaults.append(line_offset)
+                    keys = default_keys
+                else:
+                    if name in names:
+                        raise AwsFileError(path, number, "section [%s] appears twice" % name)
+                    names.add(name)
+                    keys = set()
+                sections.append(name)
+                offsets.append(line_offset)
+                in_section = True
+                optname = None
+                continue
+        if not in_section:
+            if number == 1 and first == "\ufeff":
+                raise AwsFileError(path, number, "the file starts with a UTF-8 byte order mark")
+            raise AwsFileError(path, number, "a setting appears before the first [section] header")
+        sep = _separator(stripped)
+        if sep < 0:
+            raise AwsFileError(path, number, "the line has no '=' or ':' separator")
+        key = stripped[:sep].rstrip().lower()
+        if not key:
+            raise AwsFileError(path, number, "the line has no key before its separator")
+        if key in keys:
+            raise AwsFileError(path, number, "key %s appears twice in its section" % key)
+        keys.add(key)
+        optname = key
+        nested = not stripped[sep + 1:].strip()
+    return Document(path, text, sections, offsets, defaults)
+
+
+def config_target(raw):
+    """``(kind, name)`` botocore gives config section ``raw``, or None (ignored)."""
+    if raw.startswith("profile"):
+        kind = "profile"
+    elif raw.startswith("sso-session"):
+        kind = "sso-session"
+    elif raw.startswith("services"):
+        kind = "services"
+    elif raw == "default":
+        return ("profile", "default")
+    else:
+        return None
+    if _SIMPLE_HEADER_RE.match(raw):
+        parts = raw.split(" ")
+    else:
+        try:
+            parts = shlex.split(raw)
+        except ValueError:
+            return None
+    if len(parts) == 2:
+        return (kind, parts[1])
+    return None
+
+
+# ---------------------------------------------------------------- one section
+
+
+class _Entry(object):
+    """One top-level key of a section as botocore reads it."""
+
+    __slots__ = ("key", "key_text", "indent", "start", "end", "value", "nested", "continued")
+
+    def __init__(self, key, key_text, indent, start, value):
+        self.key = key
+        self.key_text = key_text
+        self.indent = indent
+        self.start = start
+        self.end = start + 1
+        self.value = value
+        self.nested = [] if value == "" else None
+        self.continued = None
+
+
+def _section_entries(lines, header, end):
+    """Top-level keys of the (already validated) section ``lines[header:end]``."""
+    entries = []
+    header_line = lines[header]
+    indent_level = len(header_line) - len(header_line.lstrip())
+    entry = None
+    for index in range(header + 1, end):
+        line = lines[index]
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        indent = len(line) - len(line.lstrip())
+        if entry is not None and indent > indent_level:
+            if entry.nested is not None:
+                sub, value = stripped.split("=", 1)
+                entry.nested.append((sub.strip(), index, value.strip(), line[:indent]))
+            elif entry.continued is None:
+                entry.continued = index
+            entry.end = index + 1
+            continue
+        indent_level = indent
+        sep = _separator(stripped)
+        key_text = stripped[:sep].rstrip()
+        entry = _Entry(key_text.lower(), key_text, line[:indent], index, stripped[sep + 1:].strip())
+        entries.append(entry)
+    return entries
+
+
+def _ending(line):
+    if line.endswith("\r\n"):
+        return "\r\n"
+    if line.endswith("\n") or line.endswith("\r"):
+        return line[-1]
+    return ""
+
+
+def _as_value(path, where, value):
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    elif isinstance(value, (int, float)):
+        value = str(value)
+    if not isinstance(value, str):
+        raise AwsFileError(path, 0, "%s must be a string, number, boolean, mapping or null" % where, "validate")
+    if not value:
+        raise AwsFileError(path, 0, "%s is empty (use null to remove a key)" % where, "validate")
+    if value != value.strip():
+        raise AwsFileError(path, 0, "%s has leading or trailing whitespace" % where, "validate")
+    if _BAD_VALUE_RE.search(value):
+        raise AwsFileError(
+            path, 0, "%s holds a control character, line break or a '#'/';' comment marker" % where, "validate")
+    return value
+
+
+def _check_key(path, key, where):
+    if not isinstance(key, str) or not _KEY_RE.match(key):
+        raise AwsFileError(path, 0, "%s %r is not a valid key (use lower-case letters, digits and _)"
+                           % (where, key), "validate")
+
+
+def normalize_values(values, path=""):
+    """Check keys/values; return ``{key: str | {sub: str | None} | None}``."""
+    result = {}
+    for key, value in (values or {}).items():
+        _check_key(path, key, "key")
+        if isinstance(value, dict):
+            if not value:
+                raise AwsFileError(path, 0, "nested block %s has no keys" % key, "validate")
+            block = {}
+            for sub, sub_value in value.items():
+                _check_key(path, sub, "key of %s" % key)
+                block[sub] = None if sub_value is None else _as_value(path, "%s.%s" % (key, sub), sub_value)
+            result[key] = block
+        elif value is None:
+            result[key] = None
+        else:
+            secret = key in SECRET_KEYS
+            result[key] = _as_value(path, "the value of %s" % key if not secret else "a secret value", value)
+    return result
+
+
+def _section_header(file_kind, kind, name):
+    if file_kind == "credentials":
+        return name
+    if kind == "profile":
+        return "default" if name == "default" else "profile %s" % name
+    return "%s %s" % (kind, name)
+
+
+def _find_targets(doc, file_kind, kind, name):
+    """Positions in ``doc.names`` that botocore reads as the wanted section.
+
+    When no header holds a character shlex treats specially, only headers
+    ending with " NAME" (or "default") can match: found by string search.
+    """
+    names = doc.names
+    if file_kind == "credentials":
+        # section names are unique in a parsed file (name is never DEFAULT)
+        return [names.index(name)] if name in names else []
+    joined = "\n" + "\n".join(names) + "\n"
+    if any(special in joined for special in _SHLEX_SPECIAL):
+        candidates = range(len(names))
+    else:
+        candidates = []
+        for needle in (" %s\n" % name, "\ndefault\n"):
+            at = joined.find(needle)
+            while at >= 0:
+                candidates.append(joined.count("\n", 0, at + 1) - 1)
+                at = joined.find(needle, at + 1)
+        candidates.sort()
+    wanted = (kind, name)
+    return [position for position in candidates
+            if names[position] != "DEFAULT" and config_target(names[position]) == wanted]
+
+
+def _trap_warnings(doc, file_kind):
+    warnings = []
+    for offset in doc.defaults:
+        warnings.append(
+            "%s line %d: a [DEFAULT] section's keys are read into every profile by botocore"
+            % (doc.path, doc.line_number(offset)))
+    if file_kind == "credentials" and "[profile " in doc.text:
+        for position, raw in enumerate(doc.names):
+            if raw.startswith("profile "):
+                warnings.append(
+                    "%s line %d: [%s] in the credentials file is a profile literally named '%s', not '%s'"
+                    % (doc.path, doc.line_number(doc.offset(position)), raw, raw, raw[8:].strip()))
+    return warnings
+
+
+def _render_section(lines, changed_secrets):
+    """Text of ``lines`` without trailing blank lines, every secret value replaced by a marker."""
+    end = len(lines)
+    while end > 1 and not lines[end - 1].strip():
+        end -= 1
+    out = []
+    for line in lines[:end]:
+        stripped = line.strip()
+        if stripped and stripped[0] not in "#;[":
+            sep = _separator(stripped)
+            if sep > 0:
+                key = stripped[:sep].rstrip().lower()
+                if key in SECRET_KEYS:
+                    marker = SECRET_MARKER if key in changed_secrets else SECRET_UNCHANGED_MARKER
+                    line = "%s%s = %s" % (line[: len(line) - len(line.lstrip())], stripped[:sep].rstrip(), marker)
+        out.append(line.rstrip("\r\n") + "\n")
+    return "".join(out)
+
+
+def _last_content(entries):
+    """Local index of the last line that belongs to a key of the section (0 = header)."""
+    return entries[-1].end - 1 if entries else 0
+
+
+def edit_file(text, file_kind, name, values, kind="profile", state="present", exclusive=False, path=""):
+    """One edit of one section of one file; see the module docstring.
+
+    ``file_kind`` is "credentials" or "config"; ``values`` maps keys to a
+    string, a dict (nested block) or None (remove).  Raises AwsFileError,
+    never writes anything.
+    """
+    doc = parse(text, path)
+    values = normalize_values(values, path)
+    header_text = _section_header(file_kind, kind, name)
+    warnings = _trap_warnings(doc, file_kind)
+    targets = _find_targets(doc, file_kind, kind, name)
+    nl = doc.newline
+    if state == "absent":
+        return _remove_sections(doc, targets, warnings)
+    if len(targets) > 1:
+        raws = ", ".join("[%s] (line %d)" % (doc.names[p], doc.line_number(doc.offset(p))) for p in targets)
+        raise AwsFileError(
+            path, doc.line_number(doc.offset(targets[-1])),
+            "%s all name %s; botocore reads the last one, the Java SDK another: merge them first" % (raws, name),
+            "edit")
+    if not targets:
+        return _append_section(doc, header_text, values, warnings)
+
+    position = targets[0]
+    raw, start = doc.names[position], doc.offset(position)
+    if raw != header_text and not (file_kind == "config" and raw == "profile default" and name == "default"
+                                   and kind == "profile"):
+        raise AwsFileError(
+            path, doc.line_number(start),
+            "section [%s] is read as %s by botocore but not by the Java SDK: rename it [%s]"
+            % (raw, name, header_text), "edit")
+    end = doc.section_end(position)
+    lines = split_lines(text[start:end])
+    entries = _section_entries(lines, 0, len(lines))
+    by_key = {}
+    for entry in entries:
+        by_key[entry.key] = entry
+        if entry.continued is not None:
+            base = doc.line_number(start)
+            raise AwsFileError(
+                path, base + entry.continued,
+                "an indented line continues the value of %s (line %d) in [%s]: indent it as a nested block "
+                "or move it to column 0" % (entry.key, base + entry.start, raw), "edit")
+
+    changes = []
+    replace = {}   # local line index -> replacement lines
+    delete = set()
+    append_after = {}  # local line index -> lines inserted after it
+    nested_after = {}  # same, for lines inside a nested block (they go first)
+    last_content = _last_content(entries)
+    new_indent = _new_key_indent(doc, lines, entries, end)
+
+    def remove_entry(entry):
+        delete.update(range(entry.start, entry.end))
+        changes.append((path, raw, entry.key, "removed"))
+
+    for key, value in values.items():
+        entry = by_key.get(key)
+        if value is None:
+            if entry is not None:
+                remove_entry(entry)
+            continue
+        if isinstance(value, dict) and all(sub is None for sub in value.values()):
+            # only removals inside a block: nothing to do unless the block exists
+            if entry is not None and entry.nested is not None:
+                _edit_nested(entry, key, value, exclusive, lines, nl, replace, delete, nested_after, changes,
+                             (path, raw, doc.line_number(start)))
+            continue
+        if entry is None:
+            if new_indent is None:
+                raise AwsFileError(
+                    path, doc.line_number(end),
+                    "the indented header on this line would read a new key of [%s] as its value: "
+                    "unindent the header first" % raw, "edit")
+            append_after.setdefault(last_content, []).extend(_key_lines(key, value, new_indent, nl))
+            changes.append((path, raw, key, "added"))
+        elif isinstance(value, dict):
+            _edit_nested(entry, key, value, exclusive, lines, nl, replace, delete, nested_after, changes,
+                         (path, raw, doc.line_number(start)))
+        elif entry.nested is not None or entry.value != value:
+            ending = _ending(lines[entry.end - 1])
+            replace[entry.start] = ["%s%s = %s%s" % (entry.indent, entry.key_text, value, ending)]
+            delete.update(range(entry.start + 1, entry.end))
+            changes.append((path, raw, key, "changed"))
+    if exclusive:
+        for entry in entries:
+            if entry.key not in values:
+                remove_entry(entry)
+    if not changes:
+        return FileEdit(text, [], warnings, None, None)
+
+    new_section = []
+    for index, line in enumerate(lines):
+        if index in replace:
+            new_section.extend(replace[index])
+        elif index not in delete:
+            new_section.append(line)
+        for inserts in (nested_after, append_after):
+            if index in inserts:
+                if new_section and _ending(new_section[-1]) == "":
+                    new_section[-1] += nl
+                new_section.extend(inserts[index])
+    secret_changes = set(key for _p, _s, key, _a in changes if key in SECRET_KEYS)
+    return FileEdit(
+        text[:start] + "".join(new_section) + text[end:],
+        changes,
+        warnings,
+        _render_section(lines, secret_changes),
+        _render_section(new_section, secret_changes),
+    )
+
+
+def _indent_of(line):
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _new_key_indent(doc, lines, entries, end):
+    """Indentation for a new top-level key, or None when none is safe.
+
+    configparser reads an indented line after a key as that key's value, so a
+    new key may not be indented deeper than the key before it, and the next
+    (indented) header may not be indented deeper than the new key.
+    """
+    indent = entries[-1].indent if entries else _indent_of(lines[0])
+    if end < len(doc.text):
+        next_indent = _indent_of(split_lines(doc.text[end:end + 4096])[0])
+        if len(next_indent) > len(indent):
+            if entries:
+                return None
+            indent = next_indent
+    return indent
+
+
+def _remove_sections(doc, targets, warnings):
+    """state=absent: drop each target section (up to its last key) and the blank lines after it."""
+    text = doc.text
+    changes = []
+    before = []
+    cuts = []
+    for position in targets:
+        raw, start = doc.names[position], doc.offset(position)
+        end = doc.section_end(position)
+        lines = split_lines(text[start:end])
+        entries = _section_entries(lines, 0, len(lines))
+        last = _last_content(entries) + 1
+        while last < len(lines) and not lines[last].strip():
+            last += 1
+        before.append(_render_section(lines[:last], ()))
+        cuts.append((start, start + sum(len(line) for line in lines[:last])))
+        changes.extend((doc.path, raw, entry.key, "removed") for entry in entries)
+        if not entries:
+            changes.append((doc.path, raw, None, "removed"))
+    if not cuts:
+        return FileEdit(text, [], warnings, None, None)
+    pieces = []
+    previous = 0
+    for start, stop in cuts:
+        pieces.append(text[previous:start])
+        previous = stop
+    pieces.append(text[previous:])
+    return FileEdit("".join(pieces), changes, warnings, "".join(before), "")
+
+
+def _append_section(doc, header_text, values, warnings):
+    """A new section at the end of the file, keys in the order given."""
+    wanted = [(key, value) for key, value in values.items()
+              if value is not None and not (isinstance(value, dict) and all(v is None for v in value.values()))]
+    if not wanted:
+        return FileEdit(doc.text, [], warnings, None, None)
+    text = doc.text
+    nl = doc.newline
+    prefix = ""
+    if text:
+        tail_start = doc.offset(len(doc.names) - 1) if doc.names else 0
+        tail = split_lines(text[tail_start:])
+        if _ending(tail[-1]) == "":
+            prefix += nl
+        if tail[-1].strip():
+            prefix += nl
+    section = ["[%s]%s" % (header_text, nl)]
+    changes = []
+    for key, value in wanted:
+        section.extend(_key_lines(key, value, "", nl))
+        changes.append((doc.path, header_text, key, "added"))
+    secret_changes = set(key for key, _value in wanted if key in SECRET_KEYS)
+    return FileEdit(text + prefix + "".join(section), changes, warnings, "", _render_section(section, secret_changes))
+
+
+def _key_lines(key, value, indent, nl, sub_indent="  "):
+    if isinstance(value, dict):
+        out = ["%s%s =%s" % (indent, key, nl)]
+        for sub, sub_value in value.items():
+            if sub_value is not None:
+                out.append("%s%s%s = %s%s" % (indent, sub_indent, sub, sub_value, nl))
+        return out
+    return ["%s%s = %s%s" % (indent, key, value, nl)]
+
+
+def _edit_nested(entry, key, value, exclusive, lines, nl, replace, delete, inserts, changes, where):
+    """Edit a nested block in place (or turn a scalar into a block)."""
+    path, raw, base = where
+    if entry.nested is None:
+        ending = _ending(lines[entry.end - 1]) or nl
+        replace[entry.start] = _key_lines(entry.key_text, value, entry.indent, ending)
+        delete.update(range(entry.start + 1, entry.end))
+        changes.append((path, raw, key, "changed"))
+        return
+    subs = {}
+    for sub, index, sub_value, sub_indent in entry.nested:
+        if sub in subs:
+            raise AwsFileError(path, base + index, "nested key %s.%s appears twice" % (key, sub), "edit")
+        subs[sub] = (index, sub_value, sub_indent)
+    indent = entry.nested[0][3] if entry.nested else entry.indent + "  "
+    last = entry.end - 1
+    for sub, sub_value in value.items():
+        found = subs.get(sub)
+        name = "%s.%s" % (key, sub)
+        if sub_value is None:
+            if found is not None:
+                delete.add(found[0])
+                changes.append((path, raw, name, "removed"))
+        elif found is None:
+            inserts.setdefault(last, []).append("%s%s = %s%s" % (indent, sub, sub_value, nl))
+            changes.append((path, raw, name, "added"))
+        elif found[1] != sub_value:
+            replace[found[0]] = ["%s%s = %s%s" % (found[2], sub, sub_value, _ending(lines[found[0]]))]
+            changes.append((path, raw, name, "changed"))
+    if exclusive:
+        for sub, (index, _value, _indent) in subs.items():
+            if sub not in value:
+                delete.add(index)
+                changes.append((path, raw, "%s.%s" % (key, sub), "removed"))
+    kept = [sub for sub, (index, _v, _i) in subs.items() if index not in delete]
+    if not kept and not inserts.get(last):
+        # an empty block would read as key = "": remove the key itself
+        delete.update(range(entry.start, entry.end))
+
+
+# ---------------------------------------------------------------- both files
+
+
+def _check_name(name, kind):
+    if not isinstance(name, str) or not _NAME_RE.match(name) or name == "DEFAULT":
+        raise AwsFileError(
+            "name", 0, "%s name %r may only hold letters, digits and _-/.%%@" % (kind, name), "validate")
+
+
+def check_credentials(credentials):
+    """Validate the credential options (values never appear in messages)."""
+    key_id = credentials.get("aws_access_key_id")
+    if key_id is not None and not _ACCESS_KEY_RE.match(str(key_id)):
+        raise AwsFileError("aws_access_key_id", 0, "an access key ID is 16 to 128 letters, digits or _", "validate")
+    for option in ("aws_secret_access_key", "aws_session_token"):
+        value = credentials.get(option)
+        if value is not None and (not value or _SECRET_BAD_RE.search(value)):
+            raise AwsFileError(option, 0, "the value is empty or holds whitespace or control characters", "validate")
+    if key_id is not None and key_id.startswith("ASIA") and not credentials.get("aws_session_token"):
+        raise AwsFileError(
+            "aws_session_token", 0, "a temporary (ASIA...) access key needs aws_session_token", "validate")
+
+
+def plan_profile(credentials_text, config_text, name, credentials=None, settings=None, kind="profile",
+                 state="present", exclusive=False, credentials_path="credentials", config_path="config"):
+    """Plan one aws_profile call over both files.
+
+    Returns Plan(credentials_text, config_text, changes, warnings, diffs);
+    a text is None when that file is not to be touched (not read/locked).
+    ``diffs`` is a list of ansible diff dicts, secrets redacted.
+    """
+    _check_name(name, kind)
+    credentials = dict((k, v) for k, v in (credentials or {}).items() if v is not None)
+    settings = dict(settings or {})
+    if kind != "profile" and credentials:
+        raise AwsFileError("name", 0, "credentials can only be set on kind=profile, not %s" % kind, "validate")
+    for key in settings:
+        if key in SECRET_KEYS or key == "aws_access_key_id":
+            raise AwsFileError(config_path, 0, "set %s with its own option, not in settings" % key, "validate")
+    check_credentials(credentials)
+    changes = []
+    warnings = []
+    diffs = []
+    new_credentials = new_config = None
+
+    touch_credentials = kind == "profile" and credentials_text is not None and (
+        credentials or exclusive or state == "absent")
+    if touch_credentials:
+        wanted = dict(credentials)
+        key_id = credentials.get("aws_access_key_id")
+        if key_id and not key_id.startswith("ASIA") and "aws_session_token" not in credentials:
+            # a long-term key over a temporary one: the old token must go
+            wanted["aws_session_token"] = None
+            wanted["aws_security_token"] = None
+        edit = edit_file(credentials_text, "credentials", name, wanted, kind, state, exclusive, credentials_path)
+        new_credentials = edit.text
+        changes.extend(edit.changes)
+        warnings.extend(edit.warnings)
+        if edit.changes:
+            diffs.append(_diff(credentials_path, edit))
+    if config_text is not None:
+        edit = edit_file(config_text, "config", name, settings, kind, state, exclusive, config_path)
+        new_config = edit.text
+        changes.extend(edit.changes)
+        warnings.extend(edit.warnings)
+        if edit.changes:
+            diffs.append(_diff(config_path, edit))
+    return Plan(new_credentials, new_config, changes, warnings, diffs)
+
+
+def _diff(path, edit):
+    return {
+        "before_header": str(path),
+        "after_header": str(path),
+        "before": edit.before or "",
+        "after": edit.after or "",
+    }
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_sections(text, path):
+    """``{section: {key: value | {sub: value}}}`` exactly as botocore's raw_config_parse."""
+    return _document_sections(parse(text, path))
+
+
+def _document_sections(doc):
+    text = doc.text
+    result = {}
+    defaults = {}
+    offsets = doc.all_offsets() + [len(text)]
+    for position, raw in enumerate(doc.names):
+        lines = split_lines(text[offsets[position]:offsets[position + 1]])
+        target = defaults if raw == "DEFAULT" else result.setdefault(raw, {})
+        target.update(_raw_values(lines))
+    if defaults:
+        for raw in result:
+            merged = dict(defaults)
+            merged.update(result[raw])
+            result[raw] = merged
+    return result
+
+
+def _raw_values(lines):
+    """configparser's values of one section (header first), then botocore's nested parsing."""
+    values = {}
+    header_line = lines[0]
+    indent_level = len(header_line) - len(header_line.lstrip())
+    current = None
+    for line in lines[1:]:
+        stripped = line.strip()
+        if not stripped:
+            if current is not None:
+                current.append("")
+            continue
+        if stripped[0] in "#;":
+            continue
+        indent = len(line) - len(line.lstrip())
+        if current is not None and indent > indent_level:
+            current.append(stripped)
+            continue
+        indent_level = indent
+        sep = _separator(stripped)
+        current = [stripped[sep + 1:].strip()]
+        values[stripped[:sep].rstrip().lower()] = current
+    result = {}
+    for key, parts in values.items():
+        value = "\n".join(parts).rstrip()
+        if value.startswith("\n"):
+            nested = {}
+            for piece in value.splitlines():
+                piece = piece.strip()
+                if piece:
+                    sub, sub_value = piece.split("=", 1)
+                    nested[sub.strip()] = sub_value.strip()
+            value = nested
+        result[key] = value
+    return result
+
+
+def _public(settings, sources):
+    """A profile's settings without secrets, plus has_secret / has_session_token."""
+    out = {}
+    for key, value in settings.items():
+        if key not in SECRET_KEYS:
+            out[key] = value
+    out["has_secret"] = bool(settings.get("aws_secret_access_key"))
+    out["has_session_token"] = bool(settings.get("aws_session_token") or settings.get("aws_security_token"))
+    out["source"] = dict((k, v) for k, v in sources.items())
+    return out
+
+
+def read_profiles(credentials_text, config_text, credentials_path="credentials", config_path="config"):
+    """What botocore's Session.full_config reads, secrets replaced by booleans.
+
+    Returns ``{"profiles": {...}, "sso_sessions": {...}, "services": {...},
+    "warnings": [...]}``; each profile maps its settings (nested blocks as
+    dicts), ``has_secret``, ``has_session_token`` and ``source``: for each
+    key the file it came from, ``config`` or ``credentials``.
+    """
+    config_doc = parse(config_text or "", config_path)
+    credentials_doc = parse(credentials_text or "", credentials_path)
+    config = _document_sections(config_doc)
+    credentials = _document_sections(credentials_doc)
+    warnings = _trap_warnings(config_doc, "config") + _trap_warnings(credentials_doc, "credentials")
+    profiles = {}
+    sources = {}
+    groups = {"profile": profiles, "sso-session": {}, "services": {}}
+    for raw, values in config.items():
+        target = config_target(raw)
+        if target is None:
+            continue
+        kind, name = target
+        groups[kind][name] = dict(values)  # later sections win, as in botocore
+        if kind == "profile":
+            sources[name] = dict((key, "config") for key in values)
+    for name, values in credentials.items():
+        profiles.setdefault(name, {}).update(values)
+        sources.setdefault(name, {}).update((key, "credentials") for key in values)
+    return {
+        "profiles": dict((name, _public(values, sources.get(name, {}))) for name, values in profiles.items()),
+        "sso_sessions": groups["sso-session"],
+        "services": groups["services"],
+        "warnings": warnings,
+    }

@@ -1,0 +1,312 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""IAM calls of the devkeys.aws access key modules: read a user's keys, execute a KeyPlan.
+
+Every call goes through a client made with ``AWSRetry.jittered_backoff`` and is
+made with ``aws_retry=True`` (lists through ``paginated_query_with_retries``).
+Errors come out as ``AnsibleAWSError`` with one message: "Failed to <verb> <what>: <cause>".
+A key created in this run is deleted again when anything after its creation
+fails, so a failed run never leaves an orphan key behind.
+"""
+
+import datetime
+import os
+import time
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing library.
+
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
+from ansible_collections.amazon.aws.plugins.module_utils.cloud import BackoffIterator
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.devkeys.aws.plugins.module_utils import _key_plan
+
+TEST_NOW_VARIABLE = "DEVKEYS_TEST_NOW"
+"""Test-only: an ISO 8601 time used as "now" for key ages. Never set it in production."""
+
+_CAUSES = {
+    "AccessDenied": "access denied",
+    "AccessDeniedException": "access denied",
+    "LimitExceeded": "the user already has the maximum number of keys",
+    "Throttling": "throttled by AWS, retries exhausted",
+    "RequestLimitExceeded": "throttled by AWS, retries exhausted",
+}
+
+
+def now_utc():
+    """The current time (or, in tests only, the time in DEVKEYS_TEST_NOW)."""
+    fake = os.environ.get(TEST_NOW_VARIABLE)
+    if fake:
+        moment = datetime.datetime.fromisoformat(fake)
+        return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def iam_client(module):
+    return module.client("iam", retry_decorator=AWSRetry.jittered_backoff())
+
+
+def describe_error(error, missing="it does not exist"):
+    """A short cause for an AWS error: what it means, then AWS's code and message."""
+    if isinstance(error, botocore.exceptions.ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        text = error.response.get("Error", {}).get("Message", "")
+        meaning = missing if code == "NoSuchEntity" else _CAUSES.get(code)
+        detail = "%s: %s" % (code, text) if text else code
+        return "%s (%s)" % (meaning, detail) if meaning else detail
+    return str(error)
+
+
+def _failure(what, error, missing="it does not exist"):
+    return AnsibleAWSError(message="Failed to %s: %s" % (what, describe_error(error, missing)))
+
+
+def key_view(key, now, with_description):
+    """A key as the modules return it."""
+    view = {
+        "access_key_id": key["access_key_id"],
+        "status": key["status"],
+        "create_date": key["create_date"].isoformat(),
+        "age_days": _key_plan.age_days(key, now),
+    }
+    if with_description:
+        view["description"] = key.get("description")
+    return view
+
+
+def user_arn_name(arn):
+    """The user name at the end of an IAM user ARN (None for anything else)."""
+    parsed = parse_aws_arn(arn or "") or {}
+    resource = parsed.get("resource") or ""
+    if parsed.get("service") != "iam" or not resource.startswith("user/"):
+        return None
+    return resource.rsplit("/", 1)[-1]
+
+
+class UserKeys:
+    """The access keys of one IAM user, read and changed through ``client``."""
+
+    def __init__(self, client, user_name):
+        self.client = client
+        self.user_name = user_name
+        self.user_label = "IAM user '%s'" % user_name
+
+    def list_keys(self):
+        try:
+            result = paginated_query_with_retries(self.client, "list_access_keys", UserName=self.user_name)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            raise _failure("list the access keys of " + self.user_label, e, "the user does not exist")
+        return [
+            {
+                "access_key_id": item["AccessKeyId"],
+                "status": item["Status"],
+                "create_date": item["CreateDate"],
+                "description": None,
+            }
+            for item in result.get("AccessKeyMetadata", [])
+        ]
+
+    def read_descriptions(self, keys):
+        """Fill each key's description from the user's tags (one ListUserTags call)."""
+        try:
+            result = paginated_query_with_retries(self.client, "list_user_tags", UserName=self.user_name)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            raise _failure("list the tags of " + self.user_label, e, "the user does not exist")
+        tags = dict((tag["Key"], tag["Value"]) for tag in result.get("Tags", []))
+        for key in keys:
+            key["description"] = tags.get(key["access_key_id"])
+        return keys
+
+    def last_used(self, access_key_id):
+        try:
+            result = self.client.get_access_key_last_used(aws_retry=True, AccessKeyId=access_key_id)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            raise _failure("get the last use of access key %s of %s" % (access_key_id, self.user_label), e)
+        used = result.get("AccessKeyLastUsed", {})
+        date = used.get("LastUsedDate")
+        return {
+            "last_used_date": date.isoformat() if date else None,
+            "last_used_service": _not_applicable(used.get("ServiceName")),
+            "last_used_region": _not_applicable(used.get("Region")),
+        }
+
+    def create(self):
+        try:
+            result = self.client.create_access_key(aws_retry=True, UserName=self.user_name)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            raise _failure("create an access key for " + self.user_label, e, "the user does not exist")
+        key = result["AccessKey"]
+        return {
+            "access_key_id": key["AccessKeyId"],
+            "secret_access_key": key["SecretAccessKey"],
+            "status": key["Status"],
+            "create_date": key["CreateDate"],
+            "description": None,
+        }
+
+    def delete(self, access_key_id):
+        try:
+            self.client.delete_access_key(aws_retry=True, UserName=self.user_name, AccessKeyId=access_key_id)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            raise _failure("delete access key %s of %s" % (access_key_id, self.user_label), e)
+
+    def set_status(self, access_key_id, status):
+        try:
+            self.client.update_access_key(
+                aws_retry=True, UserName=self.user_name, AccessKeyId=access_key_id, Status=status
+            )
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            raise _failure("set access key %s of %s %s" % (access_key_id, self.user_label, status), e)
+
+    def tag(self, access_key_id, description):
+        try:
+            self.client.tag_user(aws_retry=True, UserName=self.user_name, Tags=[{"Key": access_key_id, "Value": description}])
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            raise _failure("tag the description of access key %s on %s" % (access_key_id, self.user_label), e)
+
+    def untag(self, access_key_id):
+        try:
+            self.client.untag_user(aws_retry=True, UserName=self.user_name, TagKeys=[access_key_id])
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            raise _failure("remove the description of access key %s from %s" % (access_key_id, self.user_label), e)
+
+
+def _not_applicable(value):
+    return None if value in (None, "N/A") else value
+
+
+def verify_key(sts_client, user_name, timeout, clock=time.monotonic, sleep=time.sleep):
+    """Call GetCallerIdentity with the new key until it works (or ``timeout`` seconds pass); return the ARN.
+
+    A new key can take seconds to be accepted everywhere, so errors are retried
+    with a jittered backoff; an answer for another identity is final.
+    """
+    deadline = clock() + timeout
+    delays = iter(BackoffIterator(delay=1, backoff=2, max_delay=8, jitter=True))
+    cause = None
+    while True:
+        try:
+            arn = sts_client.get_caller_identity()["Arn"]
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            cause = describe_error(e)
+        else:
+            if user_arn_name(arn) == user_name:
+                return arn
+            raise AnsibleAWSError(
+                message="GetCallerIdentity with the new key answered for %s, not for IAM user '%s'" % (arn, user_name)
+            )
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise AnsibleAWSError(
+                message="the new key was not accepted by GetCallerIdentity within %s seconds: %s" % (timeout, cause)
+            )
+        sleep(min(next(delays), remaining))
+
+
+def sts_client_for(module, key):
+    """An STS client on the module's connection (endpoint, region, CA bundle) but with ``key``'s credentials."""
+    return module.client(
+        "sts",
+        aws_access_key_id=key["access_key_id"],
+        aws_secret_access_key=key["secret_access_key"],
+        aws_session_token=None,
+        # verify_key does the retrying; one attempt per call and short timeouts keep it within verify_timeout.
+        config=botocore.config.Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=10),
+    )
+
+
+def execute_plan(user_keys, plan, verifier=None):
+    """Make the plan's IAM calls in order; return (new key or None, user ARN or None).
+
+    ``verifier(new_key)`` checks a created key and returns its user's ARN. If
+    anything fails after the key was created, the key is deleted before the
+    error is raised.
+    """
+    new_key = None
+    user_arn = None
+    try:
+        for action in plan.actions:
+            key_id = action.access_key_id or (new_key and new_key["access_key_id"])
+            if action.kind == _key_plan.CREATE:
+                new_key = user_keys.create()
+                if verifier is not None:
+                    user_arn = verifier(new_key)
+            elif action.kind == _key_plan.DELETE:
+                user_keys.delete(key_id)
+            elif action.kind == _key_plan.SET_STATUS:
+                user_keys.set_status(key_id, action.value)
+            elif action.kind == _key_plan.TAG:
+                user_keys.tag(key_id, action.value)
+            elif action.kind == _key_plan.UNTAG:
+                user_keys.untag(key_id)
+    except Exception as error:  # pylint: disable=broad-except
+        # Whatever went wrong after CreateAccessKey, the new key must not outlive this run.
+        if new_key is None:
+            raise
+        raise _rolled_back(user_keys, new_key["access_key_id"], error)
+    return new_key, user_arn
+
+
+def _rolled_back(user_keys, access_key_id, error):
+    """Delete the key this run created after ``error``; the error to raise names what happened to the key."""
+    message = error.message if isinstance(error, AnsibleAWSError) else str(error)
+    if not message.startswith("Failed to "):
+        message = "Failed to verify new access key %s of %s: %s" % (access_key_id, user_keys.user_label, message)
+    try:
+        user_keys.delete(access_key_id)
+    except AnsibleAWSError as cleanup:
+        return AnsibleAWSError(
+            message="%s; then %s%s: delete it by hand" % (message, cleanup.message[0].lower(), cleanup.message[1:])
+        )
+    return AnsibleAWSError(message="%s; the new key %s was deleted again" % (message, access_key_id))
+
+
+def converge(user_keys, held_key_id, policy, now, check_mode=False, verifier=None):
+    """Read the user's keys, plan, and (unless ``check_mode``) execute; return the module result.
+
+    Reads ListAccessKeys, and ListUserTags only when a description is managed
+    or a key is to be deleted (its tag goes with it). A plan that cannot be
+    carried out raises AnsibleAWSError with the user's keys in ``kwargs``.
+    """
+    keys = user_keys.list_keys()
+    plan = _key_plan.plan_keys(keys, held_key_id, policy, now)
+    with_descriptions = policy.description is not None or bool(plan.deleted_access_key_ids)
+    if with_descriptions:
+        user_keys.read_descriptions(keys)
+        plan = _key_plan.plan_keys(keys, held_key_id, policy, now)
+    before = [key_view(key, now, with_descriptions) for key in keys]
+    if plan.failure:
+        raise AnsibleAWSError(
+            message="Failed to converge the access keys of %s: %s" % (user_keys.user_label, plan.failure),
+            access_keys=before,
+        )
+    new_key, user_arn = None, None
+    if check_mode:
+        new_key_stand_in = {"access_key_id": None, "status": _key_plan.ACTIVE, "create_date": now}
+        after_keys = _key_plan.resulting_keys(keys, plan, new_key_stand_in)
+    else:
+        new_key, user_arn = execute_plan(user_keys, plan, verifier)
+        after_keys = _key_plan.resulting_keys(keys, plan, new_key)
+    after = [key_view(key, now, with_descriptions) for key in after_keys]
+    result = dict(
+        changed=plan.changed,
+        created=plan.created,
+        replaced_access_key_id=plan.replaced_access_key_id,
+        deleted_access_key_ids=plan.deleted_access_key_ids,
+        plan=[action.as_dict() for action in plan.actions],
+        access_keys=after,
+        diff=dict(before=dict(access_keys=before), after=dict(access_keys=after)),
+    )
+    access_key_id = new_key["access_key_id"] if new_key else plan.access_key_id
+    if access_key_id:
+        result["access_key_id"] = access_key_id
+    if new_key:
+        result["secret_access_key"] = new_key["secret_access_key"]
+    if user_arn:
+        result["user_arn"] = user_arn
+    return result

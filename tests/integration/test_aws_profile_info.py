@@ -1,0 +1,76 @@
+"""devkeys.aws.aws_profile_info through real ansible-playbook runs in a sandbox HOME."""
+
+import os
+
+MODULE = "devkeys.aws.aws_profile_info"
+FAKE_KEY = "AKIAFAKE0000EXAMPLE0"
+SECRET = "fakeSecret0000EXAMPLEqwertyuiopasdfghjklz"
+TOKEN = "FakeSessionToken0000EXAMPLEtoken"
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_bytes(text.encode("utf-8"))
+
+
+CONFIG = (
+    "[default]\nregion = us-east-1\n"
+    "[profile dev]\nregion = eu-west-1\nsso_session = corp\ns3 =\n  addressing_style = path\n"
+    "aws_access_key_id = IGNOREDBYCREDS0000EXAMPLE\n"
+    "[sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n"
+    "[services local]\ns3 =\n  endpoint_url = http://127.0.0.1:9000\n"
+)
+CREDENTIALS = (
+    "[dev]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n"
+    "[ci]\naws_access_key_id = %s\n" % (FAKE_KEY, SECRET, TOKEN, FAKE_KEY)
+)
+
+
+def test_profiles_merged_like_botocore_without_secrets(ansible, home):
+    write(home / ".aws" / "config", CONFIG)
+    write(home / ".aws" / "credentials", CREDENTIALS)
+    before = {name: os.stat(home / ".aws" / name).st_mtime_ns for name in ("config", "credentials")}
+    run = ansible.task(MODULE, {}, publish=True, args=["--check", "-vvvv"]).assert_ok()
+    result = run.published()["result"]
+    assert SECRET not in run.output and TOKEN not in run.output and SECRET not in repr(result)
+    assert result["changed"] is False
+    assert result["profiles"] == {
+        "default": {"region": "us-east-1", "has_secret": False, "has_session_token": False,
+                    "source": {"region": "config"}},
+        "dev": {"region": "eu-west-1", "sso_session": "corp", "s3": {"addressing_style": "path"},
+                "aws_access_key_id": FAKE_KEY, "has_secret": True, "has_session_token": True,
+                "source": {"region": "config", "sso_session": "config", "s3": "config",
+                           "aws_access_key_id": "credentials", "aws_secret_access_key": "credentials",
+                           "aws_session_token": "credentials"}},
+        "ci": {"aws_access_key_id": FAKE_KEY, "has_secret": False, "has_session_token": False,
+               "source": {"aws_access_key_id": "credentials"}},
+    }
+    assert result["sso_sessions"] == {"corp": {"sso_start_url": "https://example.awsapps.com/start",
+                                               "sso_region": "us-east-1"}}
+    assert result["services"] == {"local": {"s3": {"endpoint_url": "http://127.0.0.1:9000"}}}
+    assert {name: os.stat(home / ".aws" / name).st_mtime_ns for name in before} == before
+    assert sorted(os.listdir(home / ".aws")) == ["config", "credentials"]
+
+
+def test_missing_files_read_as_empty(ansible, home):
+    run = ansible.task(MODULE, {}, publish=True).assert_ok()
+    assert run.published()["result"]["profiles"] == {}
+    assert not (home / ".aws").exists()
+
+
+def test_parse_error_fails_with_file_and_line(ansible, home):
+    write(home / ".aws" / "credentials", "[dev]\naws_secret_access_key = %s\n%s\n" % (SECRET, SECRET))
+    run = ansible.task(MODULE, {})
+    assert run.rc != 0
+    assert "Failed to parse %s line 3:" % (home / ".aws" / "credentials") in run.output
+    assert SECRET not in run.output
+
+
+def test_explicit_paths_and_default_trap_warning(ansible, home, tmp_path):
+    config = tmp_path / "cfg"
+    write(config, "[DEFAULT]\nregion = leak-1\n[profile a]\noutput = json\n")
+    run = ansible.task(MODULE, {"config_file": str(config), "credentials_file": str(tmp_path / "none")},
+                       publish=True).assert_ok()
+    result = run.published()["result"]
+    assert result["profiles"]["a"]["region"] == "leak-1"
+    assert any("[DEFAULT]" in warning for warning in result["warnings"])

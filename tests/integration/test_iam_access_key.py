@@ -1,0 +1,388 @@
+"""devkeys.aws.iam_access_key through real ansible-playbook runs against the harness moto_server."""
+
+import datetime
+import json
+import re
+
+import boto3
+import pytest
+
+from harness import ansible as ansible_runner
+from harness.moto import ADMIN_ENV, MotoServer, free_port
+
+MODULE = "devkeys.aws.iam_access_key"
+USER = "alice"
+
+
+@pytest.fixture
+def user(iam):
+    iam.create_user(UserName=USER)
+    return USER
+
+
+def iam_keys(iam, user_name=USER):
+    """(id, status) of the user's keys in IAM, oldest first."""
+    metadata = sorted(iam.list_access_keys(UserName=user_name)["AccessKeyMetadata"], key=lambda k: k["CreateDate"])
+    return [(k["AccessKeyId"], k["Status"]) for k in metadata]
+
+
+def iam_tags(iam, user_name=USER):
+    return {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=user_name)["Tags"]}
+
+
+def make_key(iam, status="Active", description=None):
+    key_id = iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]
+    if status != "Active":
+        iam.update_access_key(UserName=USER, AccessKeyId=key_id, Status=status)
+    if description:
+        iam.tag_user(UserName=USER, Tags=[{"Key": key_id, "Value": description}])
+    return key_id
+
+
+def converge(ansible_aws, args, check=False, env=None):
+    """Run the module with no_log (it may return a secret); return the run and the published result."""
+    run = ansible_aws.task(
+        MODULE, args, publish=True, task_extra={"no_log": True}, args=["--check"] if check else [], env=env
+    ).assert_ok()
+    result = run.published()["result"]
+    if "secret_access_key" in result:
+        assert result["secret_access_key"] not in run.output
+        assert result["secret_access_key"] not in json.dumps(run.results, default=str)
+    return run, result
+
+
+def failing(ansible_aws, args, env=None):
+    run = ansible_aws.task(MODULE, args, env=env)
+    assert run.rc == 2, run.output[-3000:]
+    return run.result(task="task under test")
+
+
+def test_create_then_keep(ansible_aws, iam, user, aws):
+    run, created = converge(ansible_aws, {"user_name": user})
+    assert run.recap["localhost"]["changed"] == 1
+    new_id = created["access_key_id"]
+    assert iam_keys(iam) == [(new_id, "Active")]
+    assert created["created"] is True
+    assert created["replaced_access_key_id"] is None
+    assert created["deleted_access_key_ids"] == []
+    assert created["user_arn"] == "arn:aws:iam::123456789012:user/alice"
+    assert [(k["access_key_id"], k["status"], k["age_days"]) for k in created["access_keys"]] == [(new_id, "Active", 0)]
+    # The secret works: STS answers for alice with it.
+    sts = boto3.client("sts", endpoint_url=aws.url, region_name="us-east-1", aws_access_key_id=new_id,
+                       aws_secret_access_key=created["secret_access_key"])
+    assert sts.get_caller_identity()["Arn"] == "arn:aws:iam::123456789012:user/alice"
+
+    run, kept = converge(ansible_aws, {"user_name": user, "access_key_id": new_id, "max_age_days": 90})
+    assert run.recap["localhost"]["changed"] == 0
+    assert kept["changed"] is False and kept["created"] is False
+    assert kept["access_key_id"] == new_id
+    assert "secret_access_key" not in kept and "user_arn" not in kept
+    assert kept["plan"] == []
+    assert iam_keys(iam) == [(new_id, "Active")]
+
+
+def test_secret_never_in_output_or_diff_at_vvvv(ansible_aws, iam, user):
+    run = ansible_aws.task(
+        MODULE, {"user_name": user}, publish=True, task_extra={"no_log": True}, args=["-vvvv", "--diff"]
+    ).assert_ok()
+    result = run.published()["result"]
+    secret = result["secret_access_key"]
+    assert secret and secret not in run.output
+    assert secret not in json.dumps(run.results, default=str)
+    assert secret not in json.dumps(result["diff"])
+    assert result["diff"]["before"] == {"access_keys": []}
+    assert [k["access_key_id"] for k in result["diff"]["after"]["access_keys"]] == [result["access_key_id"]]
+
+
+def api_requests(aws):
+    """AWS API requests the moto_server has answered so far (its access log lines for POST /)."""
+    with open(aws.log_path, encoding="utf-8") as log:
+        return sum(1 for line in log if '"POST / HTTP/1.1"' in line)
+
+
+@pytest.mark.parametrize("description, calls", [(None, 1), ("laptop", 2)])
+def test_converged_run_api_calls(ansible_aws, iam, user, aws, description, calls):
+    """ListAccessKeys only; plus ListUserTags when a description is managed."""
+    held = make_key(iam, description=description)
+    args = {"user_name": user, "access_key_id": held, "max_age_days": 90}
+    if description:
+        args["description"] = description
+    before = api_requests(aws)
+    run, result = converge(ansible_aws, args)
+    assert api_requests(aws) - before == calls
+    assert result["changed"] is False and run.recap["localhost"]["changed"] == 0
+
+
+def test_replaces_held_key_deleted_in_iam(ansible_aws, iam, user):
+    gone = make_key(iam)
+    iam.delete_access_key(UserName=user, AccessKeyId=gone)
+    _run, result = converge(ansible_aws, {"user_name": user, "access_key_id": gone})
+    assert result["created"] is True
+    assert result["replaced_access_key_id"] is None
+    assert iam_keys(iam) == [(result["access_key_id"], "Active")]
+    assert "not a key of the user" in result["plan"][0]["reason"]
+
+
+def test_replaces_deactivated_held_key_and_leaves_it(ansible_aws, iam, user):
+    held = make_key(iam, "Inactive")
+    _run, result = converge(ansible_aws, {"user_name": user, "access_key_id": held})
+    assert result["replaced_access_key_id"] == held
+    assert iam_keys(iam) == [(held, "Inactive"), (result["access_key_id"], "Active")]
+
+
+@pytest.mark.parametrize("days, replaced", [(89, False), (91, True)])
+def test_age_rotation(ansible_aws, iam, user, days, replaced):
+    held = make_key(iam)
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)
+    _run, result = converge(
+        ansible_aws, {"user_name": user, "access_key_id": held, "max_age_days": 90}, env={"DEVKEYS_TEST_NOW": later.isoformat()}
+    )
+    assert result["created"] is replaced
+    if replaced:
+        assert result["replaced_access_key_id"] == held
+        assert result["plan"][0]["reason"] == "held key %s is older than 90 days" % held
+        assert iam_keys(iam) == [(held, "Active"), (result["access_key_id"], "Active")]
+        # The new key is created seconds after the faked "now" was taken: it is just under `days` old then.
+        assert [k["age_days"] for k in result["access_keys"]] == [days, days - 1]
+    else:
+        assert result["changed"] is False
+        assert iam_keys(iam) == [(held, "Active")]
+        assert result["access_keys"][0]["age_days"] == days
+
+
+def test_forced_rotation(ansible_aws, iam, user):
+    held = make_key(iam)
+    _run, result = converge(ansible_aws, {"user_name": user, "access_key_id": held, "rotate": True})
+    assert result["replaced_access_key_id"] == held
+    assert result["plan"][0]["reason"] == "rotation requested"
+    assert iam_keys(iam) == [(held, "Active"), (result["access_key_id"], "Active")]
+
+
+def test_limit_fails_listing_keys(ansible_aws, iam, user):
+    first, second = make_key(iam, "Inactive"), make_key(iam)
+    result = failing(ansible_aws, {"user_name": user, "access_key_id": second, "rotate": True})
+    assert result["msg"] == (
+        "Failed to converge the access keys of IAM user 'alice': a new key is needed (rotation requested) but the "
+        "user already has 2 keys and on_key_limit is fail: %s (Inactive, 0 days old), %s (Active, 0 days old)"
+        % (first, second)
+    )
+    assert [k["access_key_id"] for k in result["access_keys"]] == [first, second]
+    assert iam_keys(iam) == [(first, "Inactive"), (second, "Active")]
+
+
+def test_limit_delete_inactive_makes_room(ansible_aws, iam, user):
+    inactive = make_key(iam, "Inactive", description="old laptop")
+    held = make_key(iam, description="laptop")
+    _run, result = converge(
+        ansible_aws, {"user_name": user, "access_key_id": held, "rotate": True, "on_key_limit": "delete_inactive"}
+    )
+    assert result["deleted_access_key_ids"] == [inactive]
+    assert result["replaced_access_key_id"] == held
+    assert iam_keys(iam) == [(held, "Active"), (result["access_key_id"], "Active")]
+    assert iam_tags(iam) == {held: "laptop"}
+
+
+def test_limit_two_active_still_fails_with_delete_inactive(ansible_aws, iam, user):
+    first, second = make_key(iam), make_key(iam)
+    result = failing(
+        ansible_aws, {"user_name": user, "access_key_id": first, "rotate": True, "on_key_limit": "delete_inactive"}
+    )
+    assert "none of them is an Inactive key other than the held one" in result["msg"]
+    assert first in result["msg"] and second in result["msg"]
+    assert iam_keys(iam) == [(first, "Active"), (second, "Active")]
+
+
+def test_held_inactive_is_never_deleted_to_make_room(ansible_aws, iam, user):
+    held, other = make_key(iam, "Inactive"), make_key(iam)
+    result = failing(ansible_aws, {"user_name": user, "access_key_id": held, "on_key_limit": "delete_inactive"})
+    assert "is Inactive" in result["msg"]
+    assert iam_keys(iam) == [(held, "Inactive"), (other, "Active")]
+
+
+def test_deactivate_and_reactivate_idempotent(ansible_aws, iam, user):
+    held = make_key(iam)
+    steps = [("deactivate", False), ("deactivate again", False), ("reactivate", True), ("reactivate again", True)]
+    tasks = [
+        {"name": name, MODULE: {"user_name": user, "access_key_id": held, "active": active}} for name, active in steps
+    ]
+    run = ansible_aws.playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]).assert_ok()
+    assert [run.result(task=name)["changed"] for name, _active in steps] == [True, False, True, False]
+    assert run.result(task="deactivate")["access_keys"][0]["status"] == "Inactive"
+    assert run.recap["localhost"]["changed"] == 2
+    assert iam_keys(iam) == [(held, "Active")]
+
+
+def test_deactivate_missing_key_fails(ansible_aws, user):
+    result = failing(ansible_aws, {"user_name": user, "access_key_id": "AKIAFAKE0000000GONE0", "active": False})
+    assert result["msg"] == (
+        "Failed to converge the access keys of IAM user 'alice': no access key AKIAFAKE0000000GONE0 among the keys "
+        "of the user: none"
+    )
+
+
+def test_absent_idempotent_and_removes_description(ansible_aws, iam, user):
+    doomed = make_key(iam, description="laptop")
+    iam.tag_user(UserName=user, Tags=[{"Key": "team", "Value": "platform"}])
+    tasks = [
+        {"name": name, MODULE: {"user_name": user, "access_key_id": doomed, "state": "absent"}}
+        for name in ("delete", "delete again")
+    ]
+    run = ansible_aws.playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]).assert_ok()
+    assert run.result(task="delete")["changed"] is True
+    assert run.result(task="delete")["deleted_access_key_ids"] == [doomed]
+    assert run.result(task="delete again")["changed"] is False
+    assert iam_keys(iam) == []
+    assert iam_tags(iam) == {"team": "platform"}
+
+
+CHECK_CASES = {
+    "create": None,
+    "rotate-with-room": {"rotate": True, "on_key_limit": "delete_inactive", "description": "new"},
+    "deactivate": {"active": False},
+    "absent": {"state": "absent"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(CHECK_CASES))
+def test_check_mode_makes_no_write_call(ansible_aws, iam, user, case):
+    args = {"user_name": user}
+    if CHECK_CASES[case] is not None:
+        make_key(iam, "Inactive", description="old")
+        args.update(CHECK_CASES[case], access_key_id=make_key(iam))
+    before = (iam_keys(iam), iam_tags(iam))
+    run, result = converge(ansible_aws, args, check=True)
+    assert (iam_keys(iam), iam_tags(iam)) == before
+    assert result["changed"] is True
+    assert run.recap["localhost"]["changed"] == 1
+    assert "secret_access_key" not in result
+
+
+def test_check_mode_predicts_the_real_run(ansible_aws, iam, user):
+    make_key(iam, "Inactive")
+    held = make_key(iam)
+    args = {"user_name": user, "access_key_id": held, "rotate": True, "on_key_limit": "delete_inactive"}
+    _run, predicted = converge(ansible_aws, args, check=True)
+    _run, done = converge(ansible_aws, args)
+    for field in ("changed", "created", "replaced_access_key_id", "deleted_access_key_ids"):
+        assert predicted[field] == done[field]
+    assert [(a["action"], a["access_key_id"]) for a in predicted["plan"]] == [
+        (a["action"], a["access_key_id"]) for a in done["plan"]
+    ]
+    assert [k["status"] for k in predicted["access_keys"]] == [k["status"] for k in done["access_keys"]]
+
+
+def test_description_set_updated_removed(ansible_aws, iam, user):
+    _run, created = converge(ansible_aws, {"user_name": user, "description": "laptop"})
+    key_id = created["access_key_id"]
+    assert iam_tags(iam) == {key_id: "laptop"}
+    assert created["access_keys"][0]["description"] == "laptop"
+
+    steps = [("same", "laptop", False), ("update", "desktop", True), ("clear", "", True), ("clear again", "", False)]
+    tasks = [
+        {"name": name, MODULE: {"user_name": user, "access_key_id": key_id, "description": value}}
+        for name, value, _changed in steps
+    ]
+    run = ansible_aws.playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]).assert_ok()
+    assert [run.result(task=name)["changed"] for name, _value, _changed in steps] == [c for _n, _v, c in steps]
+    assert run.result(task="update")["access_keys"][0]["description"] == "desktop"
+    assert iam_tags(iam) == {}
+    assert iam_keys(iam) == [(key_id, "Active")]
+
+
+def test_unknown_user_message_names_user(ansible_aws, aws):
+    result = failing(ansible_aws, {"user_name": "ghost"})
+    assert result["msg"].startswith(
+        "Failed to list the access keys of IAM user 'ghost': the user does not exist (NoSuchEntity: "
+    )
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_refuses_empty_user_name(ansible_aws, name):
+    result = failing(ansible_aws, {"user_name": name})
+    assert result["msg"] == "Failed to manage access keys: user_name is empty; refusing to act on the account root"
+
+
+def test_active_without_key_is_refused(ansible_aws, user):
+    result = failing(ansible_aws, {"user_name": user, "access_key_id": "", "active": False})
+    assert result["msg"] == "Failed to set the status of an access key of IAM user 'alice': access_key_id is empty"
+
+
+def test_active_with_rotate_is_refused(ansible_aws, user):
+    result = failing(ansible_aws, {"user_name": user, "access_key_id": "AKIAFAKE0000000000A1", "active": True, "rotate": True})
+    assert "active cannot be combined with rotate or max_age_days" in result["msg"]
+
+
+def env_with_sts_at(aws, sts_url):
+    """IAM on the harness moto_server via AWS_ENDPOINT_URL, STS elsewhere via AWS_ENDPOINT_URL_STS (no AWS_URL)."""
+    return dict(ADMIN_ENV, AWS_ENDPOINT_URL=aws.url, AWS_ENDPOINT_URL_STS=sts_url)
+
+
+@pytest.fixture(scope="module")
+def other_moto(tmp_path_factory):
+    """A second AWS stand-in that does not know the keys of the first."""
+    server = MotoServer(log_path=str(tmp_path_factory.mktemp("other-moto") / "moto_server.log"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_verify_against_other_identity_deletes_new_key(aws, iam, user, home, other_moto):
+    run = ansible_runner.run_task(MODULE, {"user_name": user, "description": "laptop"}, home, env=env_with_sts_at(aws, other_moto.url))
+    assert run.rc == 2, run.output[-3000:]
+    msg = run.result(task="task under test")["msg"]
+    new_id = re.match(r"Failed to verify new access key (\w+) ", msg).group(1)
+    assert msg == (
+        "Failed to verify new access key {0} of IAM user 'alice': GetCallerIdentity with the new key answered for "
+        "arn:aws:sts::123456789012:user/moto, not for IAM user 'alice'; the new key {0} was deleted again".format(new_id)
+    )
+    assert iam_keys(iam) == []
+    assert iam_tags(iam) == {}
+
+
+@pytest.mark.slow
+def test_verify_unreachable_sts_times_out_and_deletes_new_key(aws, iam, user, home):
+    closed = "http://127.0.0.1:%d" % free_port()
+    run = ansible_runner.run_task(MODULE, {"user_name": user, "verify_timeout": 2}, home, env=env_with_sts_at(aws, closed))
+    assert run.rc == 2, run.output[-3000:]
+    msg = run.result(task="task under test")["msg"]
+    assert "the new key was not accepted by GetCallerIdentity within 2 seconds: Could not connect" in msg
+    assert msg.endswith("was deleted again")
+    assert iam_keys(iam) == []
+
+
+def test_verify_false_skips_sts(aws, iam, user, home):
+    closed = "http://127.0.0.1:%d" % free_port()
+    run = ansible_runner.run_task(
+        MODULE, {"user_name": user, "verify": False}, home, env=env_with_sts_at(aws, closed), task_extra={"no_log": True}
+    )
+    run.assert_ok()
+    assert len(iam_keys(iam)) == 1
+
+
+@pytest.mark.parametrize("group", ["group/amazon.aws.aws", "group/devkeys.aws.aws", "group/aws"])
+def test_module_defaults_reach_the_module(aws, iam, user, home, group):
+    """endpoint_url only in module_defaults: without it the module would not find the moto_server."""
+    held = make_key(iam)
+    play = ansible_runner.task_play(
+        MODULE,
+        {"user_name": user, "access_key_id": held},
+        play_extra={
+            "vars": {"moto_url": aws.url},
+            "module_defaults": {group: {"aws_endpoint_url": "{{ moto_url }}", "region": "us-east-1"}},
+        },
+    )
+    run = ansible_runner.run_playbook(play, home, env=dict(ADMIN_ENV)).assert_ok()
+    result = run.result(task="task under test")
+    assert result["access_key_id"] == held and result["changed"] is False
+
+
+def test_task_args_win_over_module_defaults(aws, iam, user, home):
+    held = make_key(iam)
+    unused = "http://127.0.0.1:%d" % free_port()
+    play = ansible_runner.task_play(
+        MODULE,
+        {"user_name": user, "access_key_id": held, "endpoint_url": aws.url},
+        play_extra={"module_defaults": {"group/amazon.aws.aws": {"aws_endpoint_url": unused, "region": "us-east-1"}}},
+    )
+    run = ansible_runner.run_playbook(play, home, env=dict(ADMIN_ENV)).assert_ok()
+    assert run.result(task="task under test")["access_key_id"] == held

@@ -1,0 +1,191 @@
+"""The devkeys.aws.workstation role through playbooks/setup-dev.yml over several local workstations on moto."""
+
+import json
+import stat
+
+import pytest
+
+from _workstation import (
+    PLAYBOOKS,
+    aws_requests,
+    caller_arn,
+    credentials,
+    home_of,
+    key_states,
+    profile_config,
+    raw_sections,
+    sso_session,
+    unreachable_host,
+    workstations,
+)
+
+SETUP = str(PLAYBOOKS / "setup-dev.yml")
+ROTATE = str(PLAYBOOKS / "rotate-keys.yml")
+
+
+@pytest.fixture
+def users(iam):
+    for name in ("alice", "team"):
+        iam.create_user(UserName=name)
+    return iam
+
+
+def fleet(tmp_path, extra=None):
+    """ws1: alice's own key + a role profile + an SSO profile; ws2, ws3: share IAM user `team`."""
+    hosts = {
+        "ws1": {
+            "workstation_profiles": [
+                {"name": "dev", "iam_user": "alice", "region": "eu-west-1", "output": "json"},
+                {"name": "admin", "settings": {"role_arn": "arn:aws:iam::123456789012:role/Admin", "source_profile": "dev"}},
+                {"name": "sso-dev", "settings": {"sso_session": "corp", "sso_account_id": "123456789012", "sso_role_name": "Dev"}},
+            ],
+            "workstation_sso_sessions": [
+                {"name": "corp", "sso_start_url": "https://example.awsapps.com/start", "sso_region": "us-east-1",
+                 "sso_registration_scopes": "sso:account:access"},
+            ],
+        },
+        "ws2": {"workstation_profiles": [{"name": "team", "iam_user": "team"}]},
+        "ws3": {"workstation_profiles": [{"name": "team", "iam_user": "team"}]},
+    }
+    hosts.update(extra or {})
+    return hosts
+
+
+def test_setup_dev_configures_every_workstation_and_rerun_changes_nothing(tmp_path, ansible_aws, aws, users):
+    inventory = workstations(tmp_path, fleet(tmp_path))
+
+    first = ansible_aws.playbook(SETUP, inventory=inventory).assert_ok()
+
+    assert first.changed("ws1") >= 1
+    ws1, ws2, ws3 = (home_of(tmp_path, host) for host in ("ws1", "ws2", "ws3"))
+    assert caller_arn(aws, ws1, "dev").endswith(":user/alice")
+    assert profile_config(ws1, "dev") == {"region": "eu-west-1", "output": "json"} | _creds_of(ws1, "dev")
+    assert profile_config(ws1, "admin")["source_profile"] == "dev"
+    assert profile_config(ws1, "sso-dev")["sso_session"] == "corp"
+    assert sso_session(ws1, "corp") == {"sso_start_url": "https://example.awsapps.com/start", "sso_region": "us-east-1",
+                                         "sso_registration_scopes": "sso:account:access"}
+    assert raw_sections(ws1 / ".aws" / "credentials") == ["dev"]  # no key for the role and SSO profiles
+    # ws2 and ws3 share one key of `team`, and that is the only key of the user.
+    team_key = credentials(ws2, "team").access_key
+    assert credentials(ws3, "team").access_key == team_key
+    assert caller_arn(aws, ws3, "team").endswith(":user/team")
+    assert key_states(users, "team") == {team_key: "Active"}
+    assert key_states(users, "alice") == {credentials(ws1, "dev").access_key: "Active"}
+    for home in (ws1, ws2, ws3):
+        assert stat.S_IMODE((home / ".aws").stat().st_mode) == 0o700
+        assert stat.S_IMODE((home / ".aws" / "credentials").stat().st_mode) == 0o600
+        assert not (home / ".bashrc").exists()
+
+    before = aws_requests(aws)
+    second = ansible_aws.playbook(SETUP, inventory=inventory).assert_ok()
+
+    assert second.changed() == 0, second.recap
+    # Converged: no write, at most 2 IAM reads per IAM user (alice, team).
+    assert aws_requests(aws) - before <= 4
+    assert key_states(users, "team") == {team_key: "Active"}
+
+
+def _creds_of(home, profile):
+    frozen = credentials(home, profile)
+    return {"aws_access_key_id": frozen.access_key, "aws_secret_access_key": frozen.secret_key}
+
+
+def test_check_mode_on_a_new_fleet_creates_nothing(tmp_path, ansible_aws, users):
+    inventory = workstations(tmp_path, fleet(tmp_path))
+
+    run = ansible_aws.playbook(SETUP, inventory=inventory, args=["--check"]).assert_ok()
+
+    assert run.changed() >= 1
+    assert key_states(users, "alice") == {}
+    assert not (home_of(tmp_path, "ws1") / ".aws" / "credentials").exists()
+
+
+def test_rotation_gives_a_shared_user_one_new_key_and_deactivates_the_old_one(tmp_path, ansible_aws, aws, users):
+    inventory = workstations(tmp_path, fleet(tmp_path))
+    ansible_aws.playbook(SETUP, inventory=inventory).assert_ok()
+    old_team = credentials(home_of(tmp_path, "ws2"), "team").access_key
+
+    run = ansible_aws.playbook(ROTATE, inventory=inventory, extra_vars={"rotate_batch_size": 2}, args=["-vvvv"]).assert_ok()
+
+    new_team = credentials(home_of(tmp_path, "ws2"), "team").access_key
+    # Not even -vvvv shows the new secret, also in the second batch that got it from the first.
+    assert credentials(home_of(tmp_path, "ws3"), "team").secret_key not in run.output
+    assert new_team != old_team
+    assert credentials(home_of(tmp_path, "ws3"), "team").access_key == new_team  # ws3 ran in the second batch
+    assert key_states(users, "team") == {old_team: "Inactive", new_team: "Active"}
+    assert caller_arn(aws, home_of(tmp_path, "ws3"), "team").endswith(":user/team")
+    summary = run.result("Show which keys were rotated and what happened to the replaced ones")["msg"]
+    assert f"team: new key {new_team} replaces {old_team}" in summary
+    assert f"team: deactivate {old_team}" in summary
+
+
+@pytest.mark.slow
+def test_unreachable_host_during_rotation_keeps_the_old_key_and_next_run_converges(tmp_path, ansible_aws, aws, users):
+    hosts = fleet(tmp_path)
+    inventory = workstations(tmp_path, hosts)
+    ansible_aws.playbook(SETUP, inventory=inventory).assert_ok()
+    old_team = credentials(home_of(tmp_path, "ws2"), "team").access_key
+    down = unreachable_host(workstation_profiles=[{"name": "team", "iam_user": "team"}])
+    with_down = workstations(tmp_path, dict(hosts, ws4=down), name="with-down.yml")
+
+    run = ansible_aws.playbook(ROTATE, inventory=with_down, extra_vars={"rotate_batch_size": 10})
+
+    assert run.rc == 4 and run.recap["ws4"]["unreachable"] == 1
+    new_team = credentials(home_of(tmp_path, "ws2"), "team").access_key
+    assert new_team != old_team and credentials(home_of(tmp_path, "ws3"), "team").access_key == new_team
+    assert key_states(users, "team") == {old_team: "Active", new_team: "Active"}
+    summary = run.result("Show which keys were rotated and what happened to the replaced ones")["msg"]
+    assert "team: kept the old key active, not stored on ws4" in summary
+
+    # ws4 comes back still holding the old key: the fleet converges on one new key.
+    ws4_home = home_of(tmp_path, "ws4")
+    ansible_aws.playbook(
+        [{"name": "ws4 missed the rotation", "hosts": "localhost", "gather_facts": False, "tasks": [{
+            "devkeys.aws.aws_profile": {"name": "team", "aws_access_key_id": old_team,
+                                         "aws_secret_access_key": "unknown-to-the-test",
+                                         "credentials_file": str(ws4_home / ".aws" / "credentials"),
+                                         "config_file": str(ws4_home / ".aws" / "config")}, "no_log": True}]}]
+    ).assert_ok()
+    back = workstations(tmp_path, dict(hosts, ws4={"workstation_profiles": [{"name": "team", "iam_user": "team"}]}),
+                        name="back.yml")
+
+    ansible_aws.playbook(SETUP, inventory=back).assert_ok()
+
+    final = {credentials(home_of(tmp_path, host), "team").access_key for host in ("ws2", "ws3", "ws4")}
+    assert len(final) == 1
+    (final_key,) = final
+    assert key_states(users, "team")[final_key] == "Active"
+    assert [state for key, state in key_states(users, "team").items() if key != final_key] == ["Inactive"]
+    assert ansible_aws.playbook(SETUP, inventory=back).assert_ok().changed() == 0
+
+
+def test_failed_write_on_every_host_of_a_user_deletes_the_new_key(tmp_path, ansible_aws, users):
+    bad = {"name": "dev", "iam_user": "alice", "settings": {"Not-A-Key": "x"}}  # aws_profile refuses the whole write
+    inventory = workstations(tmp_path, {"ws1": {"workstation_profiles": [bad]}})
+
+    run = ansible_aws.playbook(SETUP, inventory=inventory)
+
+    assert run.rc == 2 and run.recap["ws1"]["failures"] == 1
+    assert "Failed to configure the AWS profiles of the connecting user on ws1: profile dev not written" in run.output
+    assert key_states(users, "alice") == {}  # the created key was deleted: no orphan
+    assert not (home_of(tmp_path, "ws1") / ".aws" / "credentials").exists()
+
+
+def test_create_user_attaches_only_what_is_asked(tmp_path, ansible_aws, iam):
+    iam.create_group(GroupName="developers")
+    policy = iam.create_policy(PolicyName="dev-read", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:List*", "Resource": "*"}]}))["Policy"]["Arn"]
+    inventory = workstations(tmp_path, {
+        "ws1": {"workstation_profiles": [
+            {"name": "bob", "iam_user": "bob", "create_user": True, "managed_policies": [policy], "groups": ["developers"]},
+            {"name": "carol", "iam_user": "carol", "create_user": True},
+        ]},
+    })
+
+    ansible_aws.playbook(SETUP, inventory=inventory).assert_ok()
+
+    assert [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName="bob")["AttachedPolicies"]] == [policy]
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="bob")["Groups"]] == ["developers"]
+    assert iam.list_attached_user_policies(UserName="carol")["AttachedPolicies"] == []
+    assert iam.list_groups_for_user(UserName="carol")["Groups"] == []
+    assert len(key_states(iam, "carol")) == 1

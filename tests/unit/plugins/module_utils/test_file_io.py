@@ -1,0 +1,192 @@
+"""module_utils/_file_io.py on a real file system: modes, atomicity, locks, the symlink rule."""
+
+import os
+import stat
+import threading
+
+import pytest
+
+from ansible_collections.devkeys.aws.plugins.module_utils import _file_io as file_io
+from ansible_collections.devkeys.aws.plugins.module_utils._file_io import FileIOError, SharedFile
+
+NOBODY = 65534
+
+
+def mode(path):
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+def entries(directory):
+    return sorted(os.listdir(directory))
+
+
+def test_missing_file_reads_empty_and_write_creates_private_dir_and_file(tmp_path):
+    path = tmp_path / "home" / ".aws" / "credentials"
+    shared = SharedFile(str(path), private=True)
+    assert shared.read() == b""
+    shared.lock()
+    shared.write(b"[a]\nx = 1\n")
+    shared.close()
+    assert path.read_bytes() == b"[a]\nx = 1\n"
+    assert mode(path) == 0o600 and mode(path.parent) == 0o700 and mode(path.parent.parent) == 0o700
+    assert entries(path.parent) == [".credentials.lock", "credentials"]
+    assert mode(path.parent / ".credentials.lock") == 0o600
+
+
+def test_existing_mode_kept_for_config_tightened_for_credentials(tmp_path):
+    config, credentials = tmp_path / "config", tmp_path / "credentials"
+    for path in (config, credentials):
+        path.write_text("[a]\n")
+        path.chmod(0o644)
+    SharedFile(str(config)).write(b"[b]\n")
+    private = SharedFile(str(credentials), private=True)
+    private.write(b"[b]\n")
+    assert mode(config) == 0o644 and mode(credentials) == 0o600
+    assert private.warnings == ["Tightened the mode of %s from 0644 to 0600: it holds secrets" % credentials]
+
+
+def test_write_failure_leaves_no_temp_file_and_original_intact(tmp_path, monkeypatch):
+    path = tmp_path / "credentials"
+    path.write_bytes(b"[a]\nx = 1\n")
+
+    def failing_fsync(fd):
+        raise OSError(5, "Input/output error")
+
+    shared = SharedFile(str(path), private=True)
+    monkeypatch.setattr(file_io.os, "fsync", failing_fsync)
+    with pytest.raises(FileIOError) as error:
+        shared.write(b"[a]\nx = 2\n")
+    assert str(error.value) == "Failed to write %s: Input/output error" % path
+    assert path.read_bytes() == b"[a]\nx = 1\n" and entries(tmp_path) == ["credentials"]
+
+
+def test_temp_file_is_private_from_its_first_byte(tmp_path, monkeypatch):
+    seen = []
+    real_write = os.write
+
+    def spying_write(fd, data):
+        seen.append(stat.S_IMODE(os.fstat(fd).st_mode))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(file_io.os, "write", spying_write)
+    (tmp_path / "config").write_text("[a]\n")
+    (tmp_path / "config").chmod(0o644)
+    SharedFile(str(tmp_path / "config")).write(b"[b]\n")
+    assert seen and all(m == 0o600 for m in seen)
+
+
+def test_backup_is_a_private_copy(tmp_path):
+    path = tmp_path / "credentials"
+    path.write_bytes(b"[a]\nold = 1\n")
+    path.chmod(0o640)
+    shared = SharedFile(str(path), private=True)
+    backup = shared.backup(path.read_bytes())
+    assert open(backup, "rb").read() == b"[a]\nold = 1\n" and mode(backup) == 0o600
+    assert os.path.basename(backup).startswith("credentials.") and backup.endswith("~")
+
+
+def test_symlink_followed_for_own_files(tmp_path):
+    real = tmp_path / "dotfiles" / "aws-config"
+    real.parent.mkdir()
+    real.write_text("[a]\n")
+    (tmp_path / ".aws").mkdir()
+    link = tmp_path / ".aws" / "config"
+    link.symlink_to(real)
+    shared = SharedFile(str(link))
+    assert shared.read() == b"[a]\n"
+    shared.write(b"[b]\n")
+    assert link.is_symlink() and real.read_bytes() == b"[b]\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_root_for_another_user_refuses_a_planted_symlink(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"root only\n")
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    os.chown(home / ".aws", NOBODY, NOBODY)
+    (home / ".aws" / "credentials").symlink_to(victim)
+    shared = SharedFile(str(home / ".aws" / "credentials"), NOBODY, NOBODY, private=True)
+    with pytest.raises(FileIOError) as error:
+        shared.read()
+    assert "symlink" in str(error.value)
+    assert victim.read_bytes() == b"root only\n" and os.stat(victim).st_uid == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_root_for_another_user_refuses_a_symlinked_directory_and_hard_links(tmp_path):
+    target = tmp_path / "etc"
+    target.mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".aws").symlink_to(target)
+    with pytest.raises(FileIOError):
+        SharedFile(str(home / ".aws" / "config"), NOBODY, NOBODY).read()
+    other = tmp_path / "home2" / ".aws"
+    other.mkdir(parents=True)
+    os.chown(other, NOBODY, NOBODY)
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"[a]\nx = 1\n")
+    os.link(secret, other / "credentials")
+    with pytest.raises(FileIOError) as error:
+        SharedFile(str(other / "credentials"), NOBODY, NOBODY, private=True).read()
+    assert "hard links" in str(error.value)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_root_for_another_user_follows_links_the_user_owns_and_chowns(tmp_path):
+    home = tmp_path / "home"
+    dotfiles = home / "dotfiles"
+    dotfiles.mkdir(parents=True)
+    (home / ".aws").mkdir()
+    for path in (home, dotfiles, home / ".aws"):
+        os.chown(path, NOBODY, NOBODY)
+    real = dotfiles / "config"
+    real.write_text("[a]\n")
+    os.chown(real, NOBODY, NOBODY)
+    (home / ".aws" / "config").symlink_to(real)
+    shared = SharedFile(str(home / ".aws" / "config"), NOBODY, NOBODY)
+    shared.lock()
+    shared.write(b"[b]\n")
+    shared.close()
+    assert real.read_bytes() == b"[b]\n"
+    assert os.stat(real).st_uid == NOBODY and os.stat(real).st_gid == NOBODY
+    assert os.stat(dotfiles / ".config.lock").st_uid == NOBODY
+
+
+def test_lock_serializes_read_modify_write(tmp_path):
+    path = tmp_path / "config"
+
+    def add(number):
+        shared = SharedFile(str(path))
+        shared.lock()
+        try:
+            data = shared.read()
+            shared.write(data + b"[p%d]\n" % number)
+        finally:
+            shared.close()
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(path.read_bytes().split()) == sorted(b"[p%d]" % n for n in range(20))
+
+
+def test_default_paths(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("AWS_CONFIG_FILE", raising=False)
+    assert file_io.default_path(None, None, "AWS_CONFIG_FILE", "config") == str(tmp_path / ".aws" / "config")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/x/config")
+    assert file_io.default_path(None, None, "AWS_CONFIG_FILE", "config") == "/x/config"
+    assert file_io.default_path(None, "/home/u", "AWS_CONFIG_FILE", "config") == "/home/u/.aws/config"
+    assert file_io.default_path("/y", "/home/u", "AWS_CONFIG_FILE", "config") == "/y"
+
+
+def test_lookup_owner():
+    assert file_io.lookup_owner() == (-1, -1, None)
+    uid, gid, _home = file_io.lookup_owner("nobody")
+    assert uid == NOBODY and gid == NOBODY
+    with pytest.raises(FileIOError):
+        file_io.lookup_owner("no-such-user-devkeys")

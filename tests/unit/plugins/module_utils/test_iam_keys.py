@@ -1,0 +1,311 @@
+"""Unit tests of the IAM calls (plugins/module_utils/_iam_keys.py): retries, errors, rollback, verification."""
+
+import datetime
+
+import boto3
+import botocore.exceptions
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from ansible_collections.amazon.aws.plugins.module_utils import cloud
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.devkeys.aws.plugins.module_utils import _iam_keys
+from ansible_collections.devkeys.aws.plugins.module_utils import _key_plan
+
+CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
+CREATED = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch):
+    """Backoff without waiting; record the sleeps."""
+    sleeps = []
+    monkeypatch.setattr(cloud.time, "sleep", sleeps.append)
+    return sleeps
+
+
+def stubbed(service="iam"):
+    client = boto3.client(service, **CREDS)
+    return client, Stubber(client)
+
+
+def retrying(client, retries=4):
+    return RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff(retries=retries))
+
+
+def key_metadata(key_id="AKIAFAKE0000000000A1", status="Active"):
+    return {"UserName": "alice", "AccessKeyId": key_id, "Status": status, "CreateDate": CREATED}
+
+
+def test_list_keys_retries_throttling(no_sleep):
+    client, stub = stubbed()
+    stub.add_client_error("list_access_keys", "Throttling", "Rate exceeded")
+    stub.add_client_error("list_access_keys", "Throttling", "Rate exceeded")
+    stub.add_response("list_access_keys", {"AccessKeyMetadata": [key_metadata()], "IsTruncated": False})
+    with stub:
+        keys = _iam_keys.UserKeys(retrying(client), "alice").list_keys()
+    stub.assert_no_pending_responses()
+    assert keys == [{"access_key_id": "AKIAFAKE0000000000A1", "status": "Active", "create_date": CREATED, "description": None}]
+    assert len(no_sleep) == 2
+
+
+@pytest.mark.parametrize(
+    "method, call, args",
+    [
+        ("create", "create_access_key", ()),
+        ("delete", "delete_access_key", ("AKIAFAKE0000000000A1",)),
+        ("set_status", "update_access_key", ("AKIAFAKE0000000000A1", "Inactive")),
+        ("tag", "tag_user", ("AKIAFAKE0000000000A1", "laptop")),
+        ("untag", "untag_user", ("AKIAFAKE0000000000A1",)),
+        ("last_used", "get_access_key_last_used", ("AKIAFAKE0000000000A1",)),
+    ],
+)
+def test_every_write_and_read_retries_throttling(method, call, args, no_sleep):
+    client, stub = stubbed()
+    stub.add_client_error(call, "Throttling", "Rate exceeded")
+    responses = {
+        "create_access_key": {"AccessKey": dict(key_metadata(), SecretAccessKey="fake-secret")},
+        "get_access_key_last_used": {"UserName": "alice", "AccessKeyLastUsed": {"ServiceName": "N/A", "Region": "N/A"}},
+    }
+    stub.add_response(call, responses.get(call, {}))
+    with stub:
+        getattr(_iam_keys.UserKeys(retrying(client), "alice"), method)(*args)
+    stub.assert_no_pending_responses()
+    assert len(no_sleep) == 1
+
+
+def test_throttling_exhausted_names_user_and_cause():
+    client, stub = stubbed()
+    for _attempt in range(4):
+        stub.add_client_error("delete_access_key", "Throttling", "Rate exceeded")
+    with stub, pytest.raises(AnsibleAWSError) as error:
+        _iam_keys.UserKeys(retrying(client), "alice").delete("AKIAFAKE0000000000A1")
+    assert error.value.message == (
+        "Failed to delete access key AKIAFAKE0000000000A1 of IAM user 'alice': "
+        "throttled by AWS, retries exhausted (Throttling: Rate exceeded)"
+    )
+
+
+@pytest.mark.parametrize(
+    "code, cause",
+    [
+        ("NoSuchEntity", "the user does not exist (NoSuchEntity: nope)"),
+        ("AccessDenied", "access denied (AccessDenied: nope)"),
+        ("Weird", "Weird: nope"),
+    ],
+)
+def test_list_keys_errors_name_the_user(code, cause):
+    client, stub = stubbed()
+    stub.add_client_error("list_access_keys", code, "nope")
+    with stub, pytest.raises(AnsibleAWSError) as error:
+        _iam_keys.UserKeys(retrying(client), "bob").list_keys()
+    assert error.value.message == "Failed to list the access keys of IAM user 'bob': " + cause
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_verify_retries_until_key_is_accepted():
+    client, stub = stubbed("sts")
+    stub.add_client_error("get_caller_identity", "InvalidClientTokenId", "not yet")
+    stub.add_client_error("get_caller_identity", "InvalidClientTokenId", "not yet")
+    stub.add_response("get_caller_identity", {"Arn": "arn:aws:iam::123456789012:user/team/alice", "UserId": "x", "Account": "123456789012"})
+    clock = FakeClock()
+    with stub:
+        arn = _iam_keys.verify_key(client, "alice", 60, clock=clock, sleep=clock.sleep)
+    assert arn == "arn:aws:iam::123456789012:user/team/alice"
+    assert 0 <= clock.now <= 1 + 2
+
+
+def test_verify_gives_up_at_timeout():
+    client, stub = stubbed("sts")
+    for _attempt in range(50):
+        stub.add_client_error("get_caller_identity", "InvalidClientTokenId", "not yet")
+    clock = FakeClock()
+    with stub, pytest.raises(AnsibleAWSError) as error:
+        _iam_keys.verify_key(client, "alice", 20, clock=clock, sleep=clock.sleep)
+    assert clock.now == pytest.approx(20)
+    assert error.value.message.startswith("the new key was not accepted by GetCallerIdentity within 20 seconds: ")
+    assert "InvalidClientTokenId: not yet" in error.value.message
+
+
+@pytest.mark.parametrize("arn", ["arn:aws:sts::123456789012:user/moto", "arn:aws:iam::123456789012:user/alicex", "arn:aws:iam::123456789012:root"])
+def test_verify_other_identity_fails_at_once(arn):
+    client, stub = stubbed("sts")
+    stub.add_response("get_caller_identity", {"Arn": arn, "UserId": "x", "Account": "123456789012"})
+    with stub, pytest.raises(AnsibleAWSError) as error:
+        _iam_keys.verify_key(client, "alice", 60, clock=FakeClock(), sleep=pytest.fail)
+    assert error.value.message == "GetCallerIdentity with the new key answered for %s, not for IAM user 'alice'" % arn
+
+
+@pytest.fixture
+def moto_iam():
+    with mock_aws():
+        client = boto3.client("iam", **CREDS)
+        client.create_user(UserName="alice")
+        yield client
+
+
+def plan_for(keys, **policy):
+    return _key_plan.plan_keys(keys, None, _key_plan.KeyPolicy(**policy), datetime.datetime.now(datetime.timezone.utc))
+
+
+def test_execute_plan_creates_tags_and_verifies(moto_iam):
+    user_keys = _iam_keys.UserKeys(retrying(moto_iam), "alice")
+    seen = []
+    new_key, arn = _iam_keys.execute_plan(user_keys, plan_for([], description="laptop"), lambda key: seen.append(key) or "arn")
+    assert arn == "arn" and seen == [new_key]
+    assert [k["AccessKeyId"] for k in moto_iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]] == [new_key["access_key_id"]]
+    assert moto_iam.list_user_tags(UserName="alice")["Tags"] == [{"Key": new_key["access_key_id"], "Value": "laptop"}]
+
+
+def test_failed_verification_deletes_the_new_key(moto_iam):
+    user_keys = _iam_keys.UserKeys(retrying(moto_iam), "alice")
+
+    created = []
+
+    def refuse(key):
+        created.append(key["access_key_id"])
+        raise AnsibleAWSError(message="GetCallerIdentity with the new key answered for arn:x, not for IAM user 'alice'")
+
+    with pytest.raises(AnsibleAWSError) as error:
+        _iam_keys.execute_plan(user_keys, plan_for([], description="laptop"), refuse)
+    assert moto_iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] == []
+    assert moto_iam.list_user_tags(UserName="alice")["Tags"] == []
+    assert error.value.message == (
+        "Failed to verify new access key {0} of IAM user 'alice': GetCallerIdentity with the new key answered for "
+        "arn:x, not for IAM user 'alice'; the new key {0} was deleted again".format(created[0])
+    )
+
+
+def test_failed_tagging_deletes_the_new_key(moto_iam, monkeypatch):
+    user_keys = _iam_keys.UserKeys(retrying(moto_iam), "alice")
+
+    def broken_tag(key_id, description):
+        raise AnsibleAWSError(message="Failed to tag the description of access key %s on IAM user 'alice': boom" % key_id)
+
+    monkeypatch.setattr(user_keys, "tag", broken_tag)
+    with pytest.raises(AnsibleAWSError) as error:
+        _iam_keys.execute_plan(user_keys, plan_for([], description="laptop"), None)
+    assert moto_iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] == []
+    assert error.value.message.startswith("Failed to tag the description of access key AKIA")
+    assert "boom; the new key AKIA" in error.value.message
+
+
+def test_failed_cleanup_says_delete_by_hand(moto_iam, monkeypatch):
+    user_keys = _iam_keys.UserKeys(retrying(moto_iam), "alice")
+
+    def refuse(key):
+        monkeypatch.setattr(moto_iam, "delete_access_key", _raise_denied)
+        raise AnsibleAWSError(message="nope")
+
+    with pytest.raises(AnsibleAWSError) as error:
+        _iam_keys.execute_plan(user_keys, plan_for([]), refuse)
+    assert error.value.message.endswith("access denied (AccessDenied: no): delete it by hand")
+    assert "; then failed to delete access key AKIA" in error.value.message
+
+
+def _raise_denied(**kwargs):
+    raise botocore.exceptions.ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DeleteAccessKey")
+
+
+def test_read_descriptions_uses_tags(moto_iam):
+    moto_iam.tag_user(UserName="alice", Tags=[{"Key": "AKIAFAKE0000000000A1", "Value": "laptop"}, {"Key": "team", "Value": "x"}])
+    keys = [{"access_key_id": "AKIAFAKE0000000000A1"}, {"access_key_id": "AKIAFAKE0000000000B2"}]
+    _iam_keys.UserKeys(retrying(moto_iam), "alice").read_descriptions(keys)
+    assert [k["description"] for k in keys] == ["laptop", None]
+
+
+def test_now_utc_test_hook(monkeypatch):
+    monkeypatch.setenv(_iam_keys.TEST_NOW_VARIABLE, "2030-01-02T03:04:05")
+    assert _iam_keys.now_utc() == datetime.datetime(2030, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    monkeypatch.delenv(_iam_keys.TEST_NOW_VARIABLE)
+    assert abs(_iam_keys.now_utc() - datetime.datetime.now(datetime.timezone.utc)) < datetime.timedelta(seconds=5)
+
+
+NOW = datetime.datetime(2026, 2, 1, tzinfo=datetime.timezone.utc)
+
+
+def test_converged_run_makes_one_iam_call():
+    # Stubber fails on any call not queued: this proves ListAccessKeys is the only call.
+    client, stub = stubbed()
+    stub.add_response("list_access_keys", {"AccessKeyMetadata": [key_metadata()], "IsTruncated": False})
+    with stub:
+        result = _iam_keys.converge(
+            _iam_keys.UserKeys(retrying(client), "alice"), "AKIAFAKE0000000000A1", _key_plan.KeyPolicy(max_age_days=90), NOW
+        )
+    stub.assert_no_pending_responses()
+    assert result["changed"] is False and result["created"] is False
+    assert "secret_access_key" not in result
+    assert result["access_keys"] == [
+        {"access_key_id": "AKIAFAKE0000000000A1", "status": "Active", "create_date": CREATED.isoformat(), "age_days": 31}
+    ]
+
+
+def test_converged_run_with_description_makes_two_iam_calls():
+    client, stub = stubbed()
+    stub.add_response("list_access_keys", {"AccessKeyMetadata": [key_metadata()], "IsTruncated": False})
+    stub.add_response("list_user_tags", {"Tags": [{"Key": "AKIAFAKE0000000000A1", "Value": "laptop"}], "IsTruncated": False})
+    with stub:
+        result = _iam_keys.converge(
+            _iam_keys.UserKeys(retrying(client), "alice"), "AKIAFAKE0000000000A1", _key_plan.KeyPolicy(description="laptop"), NOW
+        )
+    stub.assert_no_pending_responses()
+    assert result["changed"] is False
+    assert result["access_keys"][0]["description"] == "laptop"
+
+
+def test_check_mode_reads_only_and_predicts():
+    client, stub = stubbed()
+    stub.add_response(
+        "list_access_keys",
+        {"AccessKeyMetadata": [key_metadata(status="Inactive"), key_metadata("AKIAFAKE0000000000B2")], "IsTruncated": False},
+    )
+    stub.add_response("list_user_tags", {"Tags": [], "IsTruncated": False})
+    policy = _key_plan.KeyPolicy(rotate=True, on_key_limit="delete_inactive")
+    with stub:
+        result = _iam_keys.converge(
+            _iam_keys.UserKeys(retrying(client), "alice"), "AKIAFAKE0000000000B2", policy, NOW, check_mode=True
+        )
+    stub.assert_no_pending_responses()
+    assert result["changed"] is True and result["created"] is True
+    assert result["deleted_access_key_ids"] == ["AKIAFAKE0000000000A1"]
+    assert result["replaced_access_key_id"] == "AKIAFAKE0000000000B2"
+    assert [k["access_key_id"] for k in result["access_keys"]] == ["AKIAFAKE0000000000B2", None]
+    assert "secret_access_key" not in result and "access_key_id" not in result
+
+
+def test_plan_failure_carries_the_keys():
+    client, stub = stubbed()
+    stub.add_response(
+        "list_access_keys",
+        {"AccessKeyMetadata": [key_metadata(), key_metadata("AKIAFAKE0000000000B2")], "IsTruncated": False},
+    )
+    with stub, pytest.raises(AnsibleAWSError) as error:
+        _iam_keys.converge(_iam_keys.UserKeys(retrying(client), "alice"), None, _key_plan.KeyPolicy(), NOW)
+    assert error.value.message.startswith("Failed to converge the access keys of IAM user 'alice': a new key is needed")
+    assert [k["access_key_id"] for k in error.value.kwargs["access_keys"]] == ["AKIAFAKE0000000000A1", "AKIAFAKE0000000000B2"]
+
+
+def test_unexpected_error_after_create_still_deletes_the_new_key(moto_iam):
+    user_keys = _iam_keys.UserKeys(retrying(moto_iam), "alice")
+
+    def crash(key):
+        raise KeyError("Arn")
+
+    with pytest.raises(AnsibleAWSError) as error:
+        _iam_keys.execute_plan(user_keys, plan_for([]), crash)
+    assert moto_iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] == []
+    assert error.value.message.startswith("Failed to verify new access key AKIA")
+    assert "'Arn'; the new key AKIA" in error.value.message
