@@ -15,6 +15,8 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 
 FLEET_TOTAL = 5_000
+NODE_CORES = 16
+"""Cores of the execution node assumed in the scale-on-paper estimate."""
 LABELS = {
     "floor": "floor (1 call on host + 1 on controller)",
     "setup_first": "setup-dev.yml, first run",
@@ -300,6 +302,16 @@ def _fleet_sections(results):
         rows.append(row)
     out.append("\nRatio to the floor (same N, same round conditions):\n")
     out.append(_table(["Contender"] + [f"N={n}" for n in sizes], rows))
+    rows = []
+    for contender in contenders:
+        row = [LABELS[contender]]
+        for hosts in sizes:
+            mine, floor = fleet_entry(results, contender, hosts), fleet_entry(results, "floor", hosts)
+            row.append(_fmt(_ratio(mine and mine["median_cpu_s"], floor and floor["median_cpu_s"]), 2, "x"))
+        rows.append(row)
+    out.append("\nController CPU, ratio to the floor (less sensitive than wall time to other work on the machine; "
+               "on a CPU-bound controller the wall-time ratio tends to this):\n")
+    out.append(_table(["Contender"] + [f"N={n}" for n in sizes], rows))
 
     actions = sorted({a for e in results.get("fleet", []) for a in e["iam_per_host"]})
     rows = []
@@ -410,74 +422,72 @@ def _trim_profile(text):
 
 
 def _scale_section(results):
+    """What 5,000 workstations cost, from the per-host figures of the largest fleet size."""
     sizes = results["config"]["fleet_sizes"]
     largest = sizes[-1]
     rows = []
     facts = {}
     for contender in ("floor", "setup_first", "setup_rerun", "composition_1"):
         entry = fleet_entry(results, contender, largest)
-        if not entry:
+        if not entry or not entry["all_ok"]:
             continue
         fit = per_host_fit(results, contender)
         slope, intercept = fit if fit else (entry["median_s"] / largest, 0.0)
         calls = sum(entry["iam_per_host"].values())
         reads, writes = iam_split(entry["iam_per_host"])
-        hours = (intercept + FLEET_TOTAL * slope) / 3600
         cpu = entry["median_cpu_s"] / largest
-        facts[contender] = {"slope": slope, "calls": calls, "hours": hours, "cpu": cpu}
-        rate = calls / slope if slope > 0 else 0
+        facts[contender] = {"calls": calls, "writes": writes, "cpu": cpu}
+        node_hours = FLEET_TOTAL * cpu / NODE_CORES / 3600
+        rate = calls * NODE_CORES / cpu if cpu else 0
         rows.append([LABELS[contender], f"{calls:g} ({reads:g} R / {writes:g} W)", f"{FLEET_TOTAL * calls:,.0f}",
-                     f"{hours:.1f} h", f"{rate:.1f}/s", f"{FLEET_TOTAL * cpu / 3600:.1f} h"])
+                     f"{cpu:.2f} s", f"{(intercept + FLEET_TOTAL * slope) / 3600:.1f} h",
+                     f"{FLEET_TOTAL * cpu / 3600:.1f} h", f"{node_hours:.2f} h", f"{rate:.0f}/s"])
     if not rows:
         return "No fleet figures measured."
     out = [
-        f"From the measured per-host figures (fits over N = {', '.join(map(str, sizes))}; forks 5; this machine), "
-        f"linearly extrapolated to {FLEET_TOTAL:,} workstations, one IAM user each:\n",
-        _table(["Contender", "IAM calls per host", f"IAM calls for {FLEET_TOTAL:,}", "wall time, forks 5, this machine",
-                "avg IAM call rate", "controller CPU total"], rows),
+        f"Per-host figures from N={largest} (wall-time fit over N = {', '.join(map(str, sizes))}), extrapolated "
+        f"linearly to {FLEET_TOTAL:,} workstations with one IAM user each. Controller CPU is the capacity figure: "
+        f"a controller cannot go faster than total CPU / cores, whatever the forks (forks only need to be at least "
+        f"about twice the cores to keep them busy). The last two columns assume one {NODE_CORES}-core execution node "
+        "running flat out:\n",
+        _table(["Contender", "IAM calls per host", f"IAM calls, {FLEET_TOTAL:,} hosts", "controller CPU per host",
+                "wall, forks 5, this machine", "controller CPU total", f"time on {NODE_CORES} cores",
+                f"IAM calls/s on {NODE_CORES} cores"], rows),
         "",
-        "- **IAM users.** One IAM user per workstation means 5,000 IAM users, which is the default number of IAM "
-        f"users per AWS account in the IAM quotas ({SOURCES['iam_quotas']}): a fleet this size needs several accounts, "
-        "shared users (the role converges hosts that share a user on one key) or, better, IAM Identity Center "
-        "(`workstation_sso_sessions`: short-lived credentials, no access key, no IAM calls at all).",
-        "- **IAM rate limits.** AWS does not publish a fixed requests-per-second figure for IAM: IAM and STS throttle "
-        "each API with token buckets whose size and refill rate depend on the API, and the rate quotas count every "
-        f"caller in the account (console, CLI, other automation) and cannot be raised ({SOURCES['throttling_blog']}; "
-        f"{SOURCES['throttling_repost']}). The answer is backoff and fewer calls: amazon.aws retries throttled calls "
-        "with jittered backoff, and the table gives the call count a run adds to the account. Writes "
-        "(CreateAccessKey, TagUser, UpdateAccessKey, DeleteAccessKey) are the calls to keep rare - a converged re-run "
-        "should make none.",
-        "- **Average rate** above is IAM calls per host divided by seconds per host: what one controller with forks 5 "
-        "on this 2-core machine sends. Calls are not spread evenly - a role that batches its IAM work in one "
-        "controller task sends them in bursts.",
+        "- **IAM users.** One IAM user per workstation means 5,000 IAM users, the default number of IAM users per AWS "
+        f"account in the IAM quotas ({SOURCES['iam_quotas']}): a fleet this size needs several accounts, shared "
+        "users (the role converges hosts that share a user on one key) or IAM Identity Center "
+        "(`workstation_sso_sessions`: short-lived credentials, no access keys, no IAM calls).",
+        "- **IAM rate limits.** AWS publishes no fixed requests-per-second figure for IAM: IAM and STS throttle each "
+        "API with token buckets whose size and refill rate depend on the API, every caller in the account (console, "
+        f"CLI, other automation) draws from them, and the rate quotas cannot be raised ({SOURCES['throttling_blog']}; "
+        f"{SOURCES['throttling_repost']}). What a fleet run can control is how many calls it makes and how fast: "
+        "amazon.aws retries throttled calls with jittered backoff, so a too-fast run slows down rather than fails, "
+        "but it also slows every other IAM user of the account. Writes (CreateAccessKey, TagUser, UpdateAccessKey, "
+        "DeleteAccessKey) are the calls to keep rare; a converged re-run should make none.",
     ]
     setup = facts.get("setup_first")
-    if setup and setup["slope"] > 0:
-        cores = results["machine"]["cpu_count"] or 1
-        busy = setup["cpu"] / (setup["slope"] * cores)
-        if busy >= 0.75:
-            bound = (f"the first run keeps the {cores} cores {busy:.0%} busy (CPU-bound; local connection, so the "
-                     "workstation side runs here too): more forks do not help, more cores do")
-        else:
-            bound = (f"the first run keeps the {cores} cores only {busy:.0%} busy: part of each host's cost is serial "
-                     "(one controller task after another, e.g. `run_once` loops over IAM users), which neither more "
-                     "forks nor more cores shorten")
+    if setup and setup["cpu"]:
         out.append(
-            f"- **Time with more forks and more machines.** Per host, {setup['slope']:.2f} s of wall time and "
-            f"{setup['cpu']:.2f} s of controller CPU; {bound}. Under AWX / Ansible Automation Platform, job slicing "
-            "splits the inventory into S slices that run as separate jobs on the execution nodes: with S slices on "
-            f"nodes like this one, {FLEET_TOTAL:,} first runs take about "
-            + ", ".join(f"{setup['hours'] / s:.1f} h (S={s})" for s in (1, 4, 10))
-            + ", and the IAM call rate grows S-fold. `run_once` tasks run once per slice, so all hosts that share "
-            "an IAM user must land in the same slice."
+            "- **Forks, nodes, AWX / Automation Platform.** With local connection the workstation-side module runs are "
+            "counted in the controller CPU above; over SSH they run on the workstations instead, and each task adds an "
+            "SSH round trip per host (wall time, little controller CPU). Job slicing splits the inventory into S "
+            f"slices that run as separate jobs on S execution nodes: {FLEET_TOTAL:,} first runs at "
+            f"{setup['cpu']:.2f} CPU-s per host take about "
+            + ", ".join(f"{FLEET_TOTAL * setup['cpu'] / (s * NODE_CORES) / 60:.0f} min (S={s})" for s in (1, 4, 10))
+            + f" on {NODE_CORES}-core nodes, and the IAM call rate grows S-fold "
+            f"(~{setup['calls'] * NODE_CORES / setup['cpu']:.0f}/s per node). `run_once` tasks run once per slice, "
+            "so all hosts that share an IAM user must land in the same slice; a shared IAM user split across slices "
+            "would get one key per slice."
         )
-    first, comp = facts.get("setup_first"), facts.get("composition_1")
-    if first and comp:
+    first, comp, rerun = facts.get("setup_first"), facts.get("composition_1"), facts.get("setup_rerun")
+    if first and comp and rerun:
         out.append(
-            f"- **Versus today's composition.** Per run, {FLEET_TOTAL:,} workstations cost {FLEET_TOTAL * comp['calls']:,.0f} "
-            f"IAM calls with the composition (and a new key each time - the third run fails) against "
-            f"{FLEET_TOTAL * first['calls']:,.0f} for a devkeys.aws first run and "
-            f"{FLEET_TOTAL * facts['setup_rerun']['calls'] if 'setup_rerun' in facts else 0:,.0f} for each converged re-run."
+            f"- **Versus today's composition.** A composition run costs {FLEET_TOTAL * comp['calls']:,.0f} IAM calls "
+            f"({FLEET_TOTAL * comp['writes']:,.0f} writes) and leaves a new key per user every time - the third run "
+            f"fails on the 2-key limit. devkeys.aws costs {FLEET_TOTAL * first['calls']:,.0f} calls "
+            f"({FLEET_TOTAL * first['writes']:,.0f} writes) once, then {FLEET_TOTAL * rerun['calls']:,.0f} calls "
+            f"({FLEET_TOTAL * rerun['writes']:,.0f} writes) for each converged re-run."
         )
     return "\n".join(out)
 
@@ -584,5 +594,6 @@ def write(results, document, img_dir, raw_path=""):
 
 if __name__ == "__main__":
     data = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    data["targets"] = evaluate_targets(data)
     target_doc = REPO / "docs" / "benchmarks.md" if data["mode"] == "full" else Path(sys.argv[1]).parent / "benchmarks.md"
     write(data, target_doc, target_doc.parent / "img", raw_path=sys.argv[1])

@@ -75,23 +75,32 @@ def masked(secret):
     return "****" + secret[-4:] if secret else "-"
 
 
-def summary():
+def caller_arn(server, section):
+    """Who AWS (the stand-in) says a workstation's key belongs to."""
+    sts = boto3.client("sts", endpoint_url=server.url, region_name="us-east-1",
+                       aws_access_key_id=section["aws_access_key_id"],
+                       aws_secret_access_key=section["aws_secret_access_key"])
+    return sts.get_caller_identity()["Arn"]
+
+
+def summary(server):
     print("\n=== what each workstation has now ===")
-    print(f"{'host':<14} {'profile':<10} {'file':<44} {'key id':<22} secret")
+    print(f"{'host':<14} {'profile':<18} {'file':<44} {'key id':<22} secret    works as")
     for host in WORKSTATIONS:
         aws_dir = DEMO / "homes" / host / ".aws"
         credentials = configparser.RawConfigParser()
         credentials.read(aws_dir / "credentials")
         for profile in credentials.sections():
             print(
-                f"{host:<14} {profile:<10} {str((aws_dir / 'credentials').relative_to(REPO)):<44} "
+                f"{host:<14} {profile:<18} {str((aws_dir / 'credentials').relative_to(REPO)):<44} "
                 f"{credentials[profile].get('aws_access_key_id', '-'):<22} "
-                f"{masked(credentials[profile].get('aws_secret_access_key'))}"
+                f"{masked(credentials[profile].get('aws_secret_access_key')):<9} "
+                f"{caller_arn(server, credentials[profile])}"
             )
         config = configparser.RawConfigParser()
         config.read(aws_dir / "config")
         for section in config.sections():
-            print(f"{host:<14} {section:<10} {str((aws_dir / 'config').relative_to(REPO)):<44} "
+            print(f"{host:<14} {section:<18} {str((aws_dir / 'config').relative_to(REPO)):<44} "
                   f"{', '.join(f'{k}={v}' for k, v in config[section].items())}")
 
 
@@ -109,7 +118,7 @@ def main():
             iam.create_user(UserName=user)
         env = ansible_env(DEMO / "controller-home", server.env())
         first = run_setup(env, "first run")
-        summary()
+        summary(server)
         second = run_setup(env, "second run")
         changed = sum(counts["changed"] for counts in second.values())
         print(f"\nfirst run changed {sum(c['changed'] for c in first.values())} things; "

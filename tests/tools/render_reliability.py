@@ -6,6 +6,7 @@ session-finish hook of tests/integration/reliability/conftest.py.
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -54,19 +55,24 @@ def render(figures):
 
 
 def load(directory):
+    """Figures of the tests that still exist (a renamed test leaves a stale file behind)."""
     figures = []
     for path in sorted(Path(directory).glob("*.json")):
         try:
-            figures.append(json.loads(path.read_text(encoding="utf-8")))
+            item = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise SystemExit(f"Failed to read figures {path}: {exc}") from exc
+        if (REPO / "tests" / item.get("file", "")).is_file():
+            figures.append(item)
     return sorted(figures, key=lambda item: (item.get("file", ""), item["test"]))
 
 
 def main(argv):
     directory = Path(argv[1]) if len(argv) > 1 else REPO / "tests" / "output" / "reliability"
     output = Path(argv[2]) if len(argv) > 2 else REPO / "docs" / "reliability.md"
-    output.write_text(render(load(directory)), encoding="utf-8")
+    temp = output.with_name(f".{output.name}.{os.getpid()}")
+    temp.write_text(render(load(directory)), encoding="utf-8")
+    os.replace(temp, output)  # xdist workers may render at the same moment
     return 0
 
 

@@ -159,6 +159,19 @@ def _lay_out(case, home, aws):
         config.symlink_to(config)
 
 
+def build_fifo(root):
+    """A FIFO where the credentials file should be (reading it would block): its own case, run with a timeout."""
+    aws = Path(root) / "fifo" / ".aws"
+    aws.mkdir(parents=True)
+    os.mkfifo(aws / "credentials")
+    (aws / "config").write_bytes(GOOD_CONFIG)
+    case = _case("fifo", layout="fifo")
+    case.update(credentials_file=str(aws / "credentials"), config_file=str(aws / "config"))
+    case["args"].update(credentials_file=case["credentials_file"], config_file=case["config_file"])
+    del case["credentials"], case["config"]
+    return case
+
+
 def snapshot(root):
     """Every path below ``root`` -> (kind, bytes or link target): to prove nothing moved."""
     state = {}

@@ -55,7 +55,7 @@ def workstation_inventory(path, homes, endpoint_url, users=None, group="workstat
                           connection="local"):
     """An inventory of local workstations (group ``workstations``), one sandbox home and IAM user each."""
     hosts = {}
-    for index, (name, home) in enumerate(homes.items()):
+    for name, home in homes.items():
         user = (users or {}).get(name, f"dev-{name}")
         hosts[name] = {
             "ansible_connection": connection,
@@ -65,7 +65,6 @@ def workstation_inventory(path, homes, endpoint_url, users=None, group="workstat
             "workstation_aws_region": "us-east-1",
         }
         hosts[name].update((extra or {}).get(name, {}))
-        del index
     local_inventory(path, hosts=list(hosts), host_vars=hosts)
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     data["all"]["children"] = {group: {"hosts": {name: {} for name in hosts}}}

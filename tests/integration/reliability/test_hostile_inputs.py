@@ -29,14 +29,7 @@ def _loop_task(name, loop, extra=None):
 def test_hostile_files_and_parameters(tmp_path, ansible, figures):
     root = tmp_path / "corpus"
     cases = corpus.build(root)
-    # A FIFO where the file should be: must not hang the run; separate task with a timeout.
-    fifo_home = root / "fifo" / ".aws"
-    fifo_home.mkdir(parents=True)
-    os.mkfifo(fifo_home / "credentials")
-    (fifo_home / "config").write_bytes(corpus.GOOD_CONFIG)
-    fifo_case = corpus._case("fifo", layout="fifo")  # pylint: disable=protected-access
-    fifo_case["args"].update(credentials_file=str(fifo_home / "credentials"), config_file=str(fifo_home / "config"))
-    fifo_case.update(credentials_file=str(fifo_home / "credentials"), config_file=str(fifo_home / "config"))
+    fifo_case = corpus.build_fifo(root)  # must not hang the run: its own task, with a timeout
     before = corpus.snapshot(root)
 
     play = [{

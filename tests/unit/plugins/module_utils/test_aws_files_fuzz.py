@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from ansible_collections.devkeys.aws.plugins.module_utils import _aws_files as aws_files
 from ansible_collections.devkeys.aws.plugins.module_utils._aws_files import AwsFileError
 
-FUZZ = settings(max_examples=int(os.environ.get("DEVKEYS_FUZZ_EXAMPLES", "300")), deadline=None,
+FUZZ = settings(max_examples=int(os.environ.get("DEVKEYS_FUZZ_EXAMPLES", "200")), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 PATH = "/fuzz/.aws/config"
 _ORACLE_DIR = tempfile.mkdtemp(prefix="devkeys-fuzz-")
