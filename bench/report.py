@@ -11,6 +11,8 @@ import statistics
 import sys
 from pathlib import Path
 
+import editor_scaling
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 
@@ -532,8 +534,8 @@ def render(results, images, raw_path):
         f"first round at N={', '.join(map(str, results['config']['repeat_composition_at'])) or '-'} only (its second "
         "run costs as much as the first).",
         f"- Editor: each measurement is a fresh subprocess (imports not timed); a fresh copy of the file per edit; "
-        f"{results['config']['editor_rounds']} interleaved round(s) of up to 25 edits each (as many as fit in 2 s, "
-        "at least one); time = median over all edits of the CPU time of the editing process (`process_time`: the "
+        f"{results['config']['editor_rounds']} interleaved round(s) of up to {editor_scaling.MAX_REPS} edits each "
+        f"(as many as fit in {editor_scaling.TIME_BUDGET_S:g} s, at least one); time = median over all edits of the CPU time of the editing process (`process_time`: the "
         "edit's own cost, which other work on the machine does not inflate the way it inflates wall time; the wall "
         "time ratio is shown too); memory = tracemalloc peak of one edit in the first round (Python "
         "allocations, including the file text itself). Files live in RAM (/dev/shm) so disk noise from other work on "

@@ -200,8 +200,26 @@ class SharedFile(object):
 
     # -- locking --------------------------------------------------------
 
+    def _stale_temps(self):
+        """Temp files of this file left by a writer that died before its rename."""
+        if self._dir_fd is None:
+            return []
+        prefixes = tuple(".%s.%s-" % (self._name, kind) for kind in ("tmp", "bak"))
+        try:
+            return [name for name in os.listdir(self._dir_fd) if name.startswith(prefixes)]
+        except OSError:
+            return []
+
+    def has_stale_temps(self):
+        """True if a killed writer left a temp file (maybe holding a secret) next to the file."""
+        return bool(self._stale_temps())
+
     def lock(self):
-        """Exclusive lock on .<name>.lock in the file's directory (created 0600)."""
+        """Exclusive lock on .<name>.lock in the file's directory (created 0600).
+
+        Every write happens under this lock, so temp files found once it is
+        held belong to a writer that was killed: they are removed.
+        """
         self._open_dir(create=True)
         lock_name = ".%s.lock" % self._name
         try:
@@ -216,6 +234,8 @@ class SharedFile(object):
             os.close(fd)
             raise FileIOError("lock", self.path, _strerror(exc))
         self._lock_fd = fd
+        for name in self._stale_temps():
+            self._unlink(name)
 
     def close(self):
         """Release the lock and the directory."""

@@ -324,8 +324,10 @@ def main():
         try:
             originals = [shared.read() for shared in files]
             outcome = plan(originals)
-            if outcome.changes and not module.check_mode:
-                # decided without the lock; now lock (credentials, then config), re-read and decide again
+            stale = any(shared.has_stale_temps() for shared in files)
+            if (outcome.changes or stale) and not module.check_mode:
+                # decided without the lock; now lock (credentials, then config; locking removes temp
+                # files a killed writer left), re-read and decide again
                 for shared in files:
                     shared.lock()
                 originals = [shared.read() for shared in files]

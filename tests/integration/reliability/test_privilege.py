@@ -148,7 +148,7 @@ def test_root_for_another_user_never_follows_planted_links(tmp_path, local_user,
             elif leftover.name.endswith(".lock") and os.stat(leftover).st_uid != local_user.pw_uid:
                 problems.append(f"{name}: lock file {leftover.name} not owned by the user")
     figures.record(
-        load=f"1 run as root for user {local_user.pw_name}, {len(cases)} homes",
+        load=f"1 run as root for a throwaway local user (useradd), {len(cases)} homes",
         faults="none",
         bad_inputs=f"{len(refused)} planted links/hard links ({', '.join(refused)})",
         lost="nothing" if not problems else f"{len(problems)} problems",

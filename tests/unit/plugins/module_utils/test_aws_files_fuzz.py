@@ -12,9 +12,12 @@ Properties:
   appears in an error, change, warning or diff.
 """
 
+import functools
+import json
 import os
 import re
 import tempfile
+from pathlib import Path
 
 import botocore.configloader
 import botocore.exceptions
@@ -30,6 +33,45 @@ FUZZ = settings(max_examples=int(os.environ.get("DEVKEYS_FUZZ_EXAMPLES", "200"))
 PATH = "/fuzz/.aws/config"
 _ORACLE_DIR = tempfile.mkdtemp(prefix="devkeys-fuzz-")
 _ORACLE = os.path.join(_ORACLE_DIR, "file")
+
+FIGURES_DIR = Path(__file__).resolve().parents[3] / "output" / "reliability"
+_STATS = {}
+
+
+def counted(test):
+    """Count the examples a property saw (and whether one failed) for docs/reliability.md."""
+    stats = _STATS.setdefault(test.__name__, {"examples": 0, "failed": False})
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        stats["examples"] += 1
+        try:
+            return test(*args, **kwargs)
+        except AssertionError:
+            stats["failed"] = True
+            raise
+
+    return wrapper
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _write_figures():
+    """One figure file per property that ran in this process (xdist may split the module)."""
+    yield
+    FIGURES_DIR.mkdir(parents=True, exist_ok=True)
+    for name, stats in _STATS.items():
+        if not stats["examples"]:
+            continue
+        figure = {
+            "test": name, "file": "unit/plugins/module_utils/test_aws_files_fuzz.py",
+            "load": f"{stats['examples']} hypothesis examples",
+            "faults": "generated files and parameters (mutated, invalid UTF-8, BOM, CR/CRLF, indented headers)",
+            "bad_inputs": stats["examples"], "outcome": "failed" if stats["failed"] else "passed",
+            "lost": "a property failed (see make unit)" if stats["failed"] else
+            "nothing (only AwsFileError; botocore agrees; untouched bytes identical)",
+        }
+        (FIGURES_DIR / f"fuzz-{name}.json").write_text(json.dumps(figure, indent=2, sort_keys=True) + "\n")
+
 
 # ---------------------------------------------------------------- strategies
 
@@ -185,6 +227,7 @@ def section_ranges(text):
 @example(b"[DEFAULT]\nk=1\n[DEFAULT]\nk=2\n")
 @example(b"[default]\r k = v\r")
 @example(b"[default]\nk = v\x85[other]\n")
+@counted
 def test_parse_accepts_exactly_what_botocore_reads(data):
     accepted, result = ours(data)
     readable, theirs = botocore_read(data)
@@ -201,6 +244,7 @@ def test_parse_accepts_exactly_what_botocore_reads(data):
 @given(files(), st.sampled_from(["credentials", "config"]), _edit_names, _edit_values, st.booleans())
 @example("  [prod]\n [default]", "credentials", "prod", {"region": "eu-west-1"}, False)
 @example("[default]\nregion = a\n[prod]\n", "credentials", "prod", {"s3": {"addressing_style": "path"}}, True)
+@counted
 def test_edit_is_lossless_idempotent_and_reversible(text, file_kind, name, values, exclusive):
     accepted, _doc = ours(text.encode("utf-8"))
     sections = section_ranges(text) if accepted else []
@@ -268,6 +312,7 @@ SECRET_MARK = "zzSECRETzz"
     st.sampled_from(["present", "absent"]),
     files(),
 )
+@counted
 def test_plan_profile_hostile_parameters_raise_our_error_and_never_leak(
         name, kind, key_id, secret_tail, token_tail, settings_, state, config_text):
     secret = None if secret_tail is None else SECRET_MARK + secret_tail

@@ -190,3 +190,29 @@ def test_lookup_owner():
     assert uid == NOBODY and gid == NOBODY
     with pytest.raises(FileIOError):
         file_io.lookup_owner("no-such-user-devkeys")
+
+
+def test_lock_removes_temp_files_a_killed_writer_left(tmp_path):
+    path = tmp_path / "credentials"
+    path.write_bytes(b"[a]\nx = 1\n")
+    stale = [tmp_path / ".credentials.tmp-4242-0", tmp_path / ".credentials.bak-4242-1"]
+    for leftover in stale:
+        leftover.write_bytes(b"[a]\naws_secret_access_key = leftOverSecret\n")
+    unrelated = tmp_path / ".config.tmp-4242-0"
+    unrelated.write_bytes(b"[b]\n")
+    shared = SharedFile(str(path), private=True)
+    assert shared.read() == b"[a]\nx = 1\n"
+    assert shared.has_stale_temps()
+    shared.lock()
+    shared.close()
+    assert entries(tmp_path) == [".config.tmp-4242-0", ".credentials.lock", "credentials"]
+    assert path.read_bytes() == b"[a]\nx = 1\n"
+
+
+def test_no_stale_temps_in_a_clean_directory(tmp_path):
+    path = tmp_path / "credentials"
+    path.write_bytes(b"[a]\n")
+    shared = SharedFile(str(path))
+    shared.read()
+    assert not shared.has_stale_temps()
+    shared.close()
