@@ -106,7 +106,7 @@ def evaluate_targets(results):
         targets.append({"name": name, "measured": measured, "target": target, "status": status})
 
     def per_size(contender, reference, limit, invert=False):
-        values, failed = {}, []
+        values, cpu_values, failed = {}, {}, []
         for hosts in sizes:
             ours, theirs = fleet_entry(results, contender, hosts), fleet_entry(results, reference, hosts)
             if ours and not ours["all_ok"]:
@@ -116,11 +116,14 @@ def evaluate_targets(results):
             ratio = _ratio(other, mine) if invert else _ratio(mine, other)
             if ratio is not None and theirs["all_ok"]:
                 values[hosts] = ratio
+                mine_cpu, other_cpu = ours["median_cpu_s"], theirs["median_cpu_s"]
+                cpu_values[hosts] = _ratio(other_cpu, mine_cpu) if invert else _ratio(mine_cpu, other_cpu)
         if failed:
             return f"{LABELS[contender]} failed at N={', '.join(map(str, failed))}", False
         if not values:
             return "not measured", None
         text = ", ".join(f"N={n}: {v:.2f}x" for n, v in values.items())
+        text += " (controller CPU: " + ", ".join(f"{v:.2f}x" for v in cpu_values.values()) + ")"
         passed = all(v >= limit for v in values.values()) if invert else all(v <= limit for v in values.values())
         return text, passed
 
@@ -262,7 +265,9 @@ def _machine_section(results):
         ("Python", machine["python"]),
         ("ansible-core", machine["ansible_core"]),
         ("Collections", collections),
-        ("botocore / awscli / moto", f"{machine['botocore']} / {machine['awscli']} / {machine['moto']}"),
+        ("botocore / awscli / moto", f"{machine['botocore']} / {machine['awscli']} / {machine['moto']}"
+         + (f" (awscli runs with its own botocore {machine['awscli_botocore']})"
+            if machine.get("awscli_botocore") not in (None, machine["botocore"]) else "")),
         ("Commit", f"{machine['commit']}{' (working tree has uncommitted changes)' if machine['dirty'] else ''}"),
         ("Load average (1, 5, 15 min) before / after",
          f"{', '.join(f'{v:.2f}' for v in machine['load_average'])} / "
@@ -527,7 +532,8 @@ def render(results, images, raw_path):
         f"- Fleet: simulated workstations are local-connection hosts, each with its own sandbox home "
         f"(`workstation_home`) and its own IAM user in a real moto_server; every AWS call goes through the harness's "
         f"counting proxy. Forks = 5 for every contender. Rounds per fleet size: "
-        f"{', '.join(f'N={n}: {r}' for n, r in rounds.items())}; each figure is the median over rounds. In every "
+        f"{', '.join(f'N={n}: {r}' for n, r in rounds.items())} (fewer at the larger sizes keep `make bench` under "
+        "~25 minutes on 2 cores); each figure is the median over rounds. In every "
         "round each contender starts from a fresh state (empty homes, IAM users without keys), and the contenders' "
         "order rotates from round to round. Every run has `ansible.posix.profile_tasks` enabled (the same "
         "small cost for all) to say which tasks cost what. Today's composition runs three times in a row in the "
@@ -535,9 +541,10 @@ def render(results, images, raw_path):
         "run costs as much as the first).",
         f"- Editor: each measurement is a fresh subprocess (imports not timed); a fresh copy of the file per edit; "
         f"{results['config']['editor_rounds']} interleaved round(s) of up to {editor_scaling.MAX_REPS} edits each "
-        f"(as many as fit in {editor_scaling.TIME_BUDGET_S:g} s, at least one); time = median over all edits of the CPU time of the editing process (`process_time`: the "
-        "edit's own cost, which other work on the machine does not inflate the way it inflates wall time; the wall "
-        "time ratio is shown too); memory = tracemalloc peak of one edit in the first round (Python "
+        f"(as many as fit in {editor_scaling.TIME_BUDGET_S:g} s, at least one); time = median over all edits of "
+        "the CPU time of the editing process (`process_time`: the edit's own cost, which other work on the "
+        "machine does not inflate the way it inflates wall time; the wall time ratio is shown too); memory = "
+        "tracemalloc peak of one edit in the first round (Python "
         "allocations, including the file text itself). Files live in RAM (/dev/shm) so disk noise from other work on "
         "the machine stays out of a comparison of CPU work; the editors write plainly (no fsync, no rename) - the "
         "module's atomic write costs the same whatever the editor.",

@@ -54,10 +54,9 @@ SMOKE = {
 
 def machine_info():
     """What the numbers were measured on."""
+    from importlib.metadata import version
+
     import ansible.release
-    import awscli
-    import botocore
-    import moto
 
     info = {
         "cpu_count": os.cpu_count(),
@@ -66,13 +65,23 @@ def machine_info():
         "python": platform.python_version(),
         "ansible_core": ansible.release.__version__,
         "collections": _collection_versions(("amazon.aws", "community.general", "ansible.posix")),
-        "botocore": botocore.__version__,
-        "awscli": awscli.__version__,
-        "moto": moto.__version__,
+        "botocore": version("botocore"),
+        "awscli": version("awscli"),
+        "awscli_botocore": _awscli_botocore(),
+        "moto": version("moto"),
         "load_average": list(os.getloadavg()),
     }
     info.update(_git_state())
     return info
+
+
+def _awscli_botocore():
+    """Version of the botocore awscli brings along (importing awscli makes ``botocore`` that copy)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "import awscli, botocore; print(botocore.__version__)"],
+        capture_output=True, text=True, check=False,
+    )
+    return proc.stdout.strip() or "unknown"
 
 
 def _cpu_model():

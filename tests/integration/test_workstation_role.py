@@ -63,7 +63,7 @@ def test_setup_dev_configures_every_workstation_and_rerun_changes_nothing(tmp_pa
     assert profile_config(ws1, "admin")["source_profile"] == "dev"
     assert profile_config(ws1, "sso-dev")["sso_session"] == "corp"
     assert sso_session(ws1, "corp") == {"sso_start_url": "https://example.awsapps.com/start", "sso_region": "us-east-1",
-                                         "sso_registration_scopes": "sso:account:access"}
+                                        "sso_registration_scopes": "sso:account:access"}
     assert raw_sections(ws1 / ".aws" / "credentials") == ["dev"]  # no key for the role and SSO profiles
     # ws2 and ws3 share one key of `team`, and that is the only key of the user.
     team_key = credentials(ws2, "team").access_key
@@ -142,9 +142,9 @@ def test_unreachable_host_during_rotation_keeps_the_old_key_and_next_run_converg
     ansible_aws.playbook(
         [{"name": "ws4 missed the rotation", "hosts": "localhost", "gather_facts": False, "tasks": [{
             "devkeys.aws.aws_profile": {"name": "team", "aws_access_key_id": old_team,
-                                         "aws_secret_access_key": "unknown-to-the-test",
-                                         "credentials_file": str(ws4_home / ".aws" / "credentials"),
-                                         "config_file": str(ws4_home / ".aws" / "config")}, "no_log": True}]}]
+                                        "aws_secret_access_key": "unknown-to-the-test",
+                                        "credentials_file": str(ws4_home / ".aws" / "credentials"),
+                                        "config_file": str(ws4_home / ".aws" / "config")}, "no_log": True}]}]
     ).assert_ok()
     back = workstations(tmp_path, dict(hosts, ws4={"workstation_profiles": [{"name": "team", "iam_user": "team"}]}),
                         name="back.yml")

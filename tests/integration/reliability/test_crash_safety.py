@@ -177,7 +177,7 @@ def _values_suffixed(values, index):
 
 def _module_run(tmp_path, path, credentials):
     return run_task("devkeys.aws.aws_profile", dict(name="dev", credentials_file=str(path),
-                                                  config_file=str(path.with_name("config")), **credentials),
+                                                    config_file=str(path.with_name("config")), **credentials),
                     tmp_path / "ansible-home")
 
 

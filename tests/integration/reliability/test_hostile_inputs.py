@@ -38,10 +38,10 @@ def test_hostile_files_and_parameters(tmp_path, ansible, figures):
         "tasks": [
             _loop_task("corpus", "{{ cases }}"),
             {"name": "publish corpus", "ansible.builtin.set_stats": {"data": {"corpus": "{{ corpus_results.results }}"},
-                                                                      "per_host": True}},
+                                                                     "per_host": True}},
             _loop_task("fifo", "{{ fifo_case }}", {"timeout": 30}),
             {"name": "publish fifo", "ansible.builtin.set_stats": {"data": {"fifo": "{{ corpus_results }}"},
-                                                                    "per_host": True}},
+                                                                   "per_host": True}},
         ],
     }]
     run = ansible.playbook(play)

@@ -111,7 +111,7 @@ def test_failed_writes_keep_the_old_key_and_leave_no_new_one(tmp_path, aws, iam,
         keys = user_keys(iam, f"dev-{name}")
         final[name] = {"held": key_id, "keys": keys}
         if key_id != old[name][0] and keys.get(key_id) == "Active" and key_works(aws.url, key_id, secret,
-                                                                                  f"dev-{name}"):
+                                                                                 f"dev-{name}"):
             converged += 1
         ever_held = {key_id, old[name][0], held_after_failure[name]}
         orphans += [f"{name}:{k}" for k in keys if k not in ever_held]

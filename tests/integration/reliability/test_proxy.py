@@ -89,7 +89,7 @@ def test_latency_rate_is_seeded_and_admin_endpoints(aws):
         with AwsProxy(aws.url, seed=seed, faults=[Fault("throttle", service="sts", rate=0.5)]) as proxy:
             sts = _client("sts", proxy.url)
             outcomes = []
-            for _ in range(12):
+            for _attempt in range(12):
                 try:
                     sts.get_caller_identity()
                     outcomes.append(True)

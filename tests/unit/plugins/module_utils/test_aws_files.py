@@ -134,7 +134,7 @@ def test_exclusive_removes_unnamed_keys(tmp_path):
 
 def test_exclusive_nested_block_is_exact(tmp_path):
     edit = aws_files.edit_file(CONFIG, "config", "dev", {"region": "eu-west-1", "output": "text",
-                                                          "s3": {"addressing_style": "path"}},
+                                                         "s3": {"addressing_style": "path"}},
                                exclusive=True, path="config")
     assert botocore_profiles(tmp_path, edit.text)["profiles"]["dev"]["s3"] == {"addressing_style": "path"}
 
@@ -156,7 +156,7 @@ def test_absent_removes_both_default_sections(tmp_path):
 def test_credentials_file_uses_bare_names(tmp_path):
     text = "[default]\naws_access_key_id = %s\n" % FAKE_KEY
     edit = aws_files.edit_file(text, "credentials", "dev", {"aws_access_key_id": FAKE_KEY,
-                                                             "aws_secret_access_key": SECRET}, path="credentials")
+                                                            "aws_secret_access_key": SECRET}, path="credentials")
     assert botocore_raw(tmp_path, edit.text)["dev"] == {"aws_access_key_id": FAKE_KEY,
                                                         "aws_secret_access_key": SECRET}
     assert "[dev]\n" in edit.text
@@ -241,7 +241,7 @@ def test_long_term_key_removes_session_token(tmp_path):
     text = "[dev]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n" % (
         TEMP_KEY, SECRET, TOKEN)
     plan = aws_files.plan_profile(text, "", "dev", credentials={"aws_access_key_id": FAKE_KEY,
-                                                                 "aws_secret_access_key": SECRET})
+                                                                "aws_secret_access_key": SECRET})
     assert botocore_raw(tmp_path, plan.credentials_text)["dev"] == {"aws_access_key_id": FAKE_KEY,
                                                                     "aws_secret_access_key": SECRET}
 
@@ -249,7 +249,7 @@ def test_long_term_key_removes_session_token(tmp_path):
 def test_temporary_key_needs_token():
     with pytest.raises(AwsFileError) as error:
         aws_files.plan_profile("", "", "dev", credentials={"aws_access_key_id": TEMP_KEY,
-                                                            "aws_secret_access_key": SECRET})
+                                                           "aws_secret_access_key": SECRET})
     assert "aws_session_token" in str(error.value) and SECRET not in str(error.value)
 
 
@@ -345,7 +345,6 @@ def test_ten_thousand_profiles_parse_fast_path_and_slow_path_agree():
     assert fast.all_offsets() == slow.all_offsets()
     edit = aws_files.edit_file(text, "config", "p5000", {"region": "eu-west-1"}, path="c")
     assert edit.text == text.replace("region = r5000\n", "region = eu-west-1\n")
-
 
 
 @pytest.mark.parametrize("text, values, expected", [
