@@ -37,10 +37,11 @@ state="present", exclusive=False, credentials_path="credentials", config_path="c
 ``config_target(raw)`` -> (kind, name) | None
     What botocore makes of a config section name (``profile x`` -> profile x).
 
-Speed: a plain ASCII file is validated by a handful of C-speed regex and
-string passes (linear; one edit at 10k profiles costs about what awscli's
-ConfigFileWriter.update_config does); anything unusual falls back to a line
-walk that mirrors configparser and names the offending line.
+Speed: a plain ASCII file is validated by one regex pass and a few C-speed
+string passes (linear; docs/benchmarks.md compares one edit with awscli's
+ConfigFileWriter.update_config, which validates nothing); anything unusual
+falls back to a line walk that mirrors configparser and names the offending
+line.
 
 Values in ``values`` / ``settings``: a str (int/bool are converted), a dict for
 a nested block (``s3: {addressing_style: path}``), or None to remove the key.
@@ -182,9 +183,9 @@ def _check_nested(path, number, value):
             raise AwsFileError(path, number, "a line of a nested block has no '='")
 
 
-# The fast scan of plain files: a few passes of C-speed string and regex
-# searches over "\n" + text + "\n".  Anything it does not decide goes to the
-# slow line walk, which gives the exact verdict and line number.
+# The fast scan of plain files: one regex pass over the text and a few C-speed
+# string searches, no copy of the whole file.  Anything it does not decide goes
+# to the slow line walk, which gives the exact verdict and line number.
 _INDENTED_RE = re.compile(
     # an indented line with no '=' (continuation text or a bad nested line),
     # or an indented key right after a header (a header-indented section)
@@ -194,11 +195,15 @@ _INDENTED_RE = re.compile(
 _LEADING_RE = re.compile(r"(?:[ \t\r]*(?:[#;][^\n]*)?\n)*(?:\[|[ \t\r]*\Z)")
 _HEADER_RE = re.compile(r"\[([^\n]+)\]")
 _HEADERS_RE = re.compile(r"\n\[([^\n]+)\]")
-# per column-0 line: "" for a header, the key (no trailing blanks) for a key
-# line, or the whole line with its "\n" when it has no separator
-_KEYS_RE = re.compile(r"\n(?:\[|([^\s#;\[=:](?:[^=:\n]*[^\s=:])?(?=[ \t]*[=:])|[^\s#;\[=:][^=:\n]*\n))")
+# one item per line after a "\n": "[name]" for a header, "[" for any other line
+# starting with "[", the key (no trailing blanks) for a key line, the whole line
+# with its "\n" when it has no separator, "" for a line starting with '=', ':'
+# or a blank; blank and comment lines give nothing
+_ITEMS_RE = re.compile(
+    r"\n(\[[^\n]+\]|\[|[^\s#;\[=:](?:[^=:\n]*[^\s=:])?(?=[ \t]*[=:])|[^\s#;\[=:][^=:\n]*\n|(?=[=: \t]))")
+_FIRST_HEADER_RE = re.compile(r"\[[^\n]+\]|\[")
+_UNENDED_NO_SEPARATOR_RE = re.compile(r"[^\s#;\[=:][^=:\n]*\Z")
 _ODD_WHITESPACE = "\x0b\x0c\x1c\x1d\x1e\x1f"
-_ODD_LINE_START_RE = re.compile(r"\n[=: \t]")
 _HEADER_START_RE = re.compile(r"\n\[")
 # In a header name, what makes shlex.split differ from str.split(" ")
 _SHLEX_SPECIAL = ('"', "'", "\\", "\t", "\r", "  ", " \n")
@@ -211,24 +216,33 @@ def _fast_scan(text):
     for char in _ODD_WHITESPACE:
         if char in text:
             return None
-    wrapped = "\n" + text + "\n"
     if not _LEADING_RE.match(text):
         return None
-    if _ODD_LINE_START_RE.search(wrapped) and (
-            "\n=" in wrapped or "\n:" in wrapped or _INDENTED_RE.search(wrapped)):
-        return None
-    names = _HEADERS_RE.findall(wrapped)
-    items = _KEYS_RE.findall(wrapped)
-    # every "[" line must be a header ("" items), names unique, no [DEFAULT]
-    if items.count("") != len(names) or len(set(names)) != len(names) or "DEFAULT" in names:
-        return None
+    if _UNENDED_NO_SEPARATOR_RE.match(text, text.rfind("\n") + 1):
+        return None  # a last line with no separator and no "\n"
+    items = _ITEMS_RE.findall(text)
+    if "" in items:
+        # lines starting with '=', ':' or blanks (nested blocks): the rare slower check
+        wrapped = "\n" + text + "\n"
+        if "\n=" in wrapped or "\n:" in wrapped or _INDENTED_RE.search(wrapped):
+            return None
+    if text.startswith("["):
+        items.insert(0, _FIRST_HEADER_RE.match(text).group())
+    if "[" in items:
+        return None  # a "[" line that is not a header
+    items.insert(0, "")
     keys = "\n".join(items)
     if keys.count("\n") != len(items) - 1:
         return None  # a line with no separator
-    # "" stands for each header, so "\n\n" splits the keys into sections;
+    del items  # free the line items before the split below (peak memory)
+    # [keys before the first header, name, its keys, name, its keys, ...]
+    parts = _HEADERS_RE.split(keys)
+    names = parts[1::2]
+    if len(set(names)) != len(names) or "DEFAULT" in names:
+        return None
     # most sections share a few key lists, so check each distinct list once
-    for section in set(keys.lower().split("\n\n")):
-        section_keys = section.split("\n")
+    for section in set(parts[::2]):
+        section_keys = [key for key in section.lower().split("\n") if key]
         if len(set(section_keys)) != len(section_keys):
             return None
     return names
@@ -614,7 +628,7 @@ def edit_file(text, file_kind, name, values, kind="profile", state="present", ex
                 new_section.extend(inserts[index])
     secret_changes = set(key for _p, _s, key, _a in changes if key in SECRET_KEYS)
     return FileEdit(
-        text[:start] + "".join(new_section) + text[end:],
+        "".join((text[:start], "".join(new_section), text[end:])),
         changes,
         warnings,
         _render_section(lines, secret_changes),
@@ -695,7 +709,8 @@ def _append_section(doc, header_text, values, warnings):
         section.extend(_key_lines(key, value, "", nl))
         changes.append((doc.path, header_text, key, "added"))
     secret_changes = set(key for key, _value in wanted if key in SECRET_KEYS)
-    return FileEdit(text + prefix + "".join(section), changes, warnings, "", _render_section(section, secret_changes))
+    return FileEdit("".join((text, prefix, "".join(section))), changes, warnings, "",
+                    _render_section(section, secret_changes))
 
 
 def _key_lines(key, value, indent, nl, sub_indent="  "):

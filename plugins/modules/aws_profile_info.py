@@ -15,6 +15,8 @@ description:
     set.
   - A file botocore would fail to parse fails the task with the file and line.
   - Missing files read as empty.
+  - With O(shell_files), it also reports which AWS profile each shell start-up file exports in the block that
+    M(ansible.builtin.blockinfile) manages under O(shell_marker), so a play can edit only the files that differ.
 author:
   - devkeys.aws maintainers (@devkeys)
 extends_documentation_fragment:
@@ -32,6 +34,19 @@ options:
     description:
       - User (name or uid) whose home holds the default C(~/.aws) files.
     type: str
+  shell_files:
+    description:
+      - Shell start-up files (for example C(~/.bashrc)) to scan for the managed C(export AWS_PROFILE=...) block.
+      - C(~) and C(~user) are expanded, as for the other paths.
+    type: list
+    elements: path
+    default: []
+  shell_marker:
+    description:
+      - The O(ansible.builtin.blockinfile#module:marker) of the managed block, C({mark}) standing for C(BEGIN) and
+        C(END).
+    type: str
+    default: "# {mark} devkeys.aws: default AWS profile"
 seealso:
   - module: devkeys.aws.aws_profile
 """
@@ -44,6 +59,11 @@ EXAMPLES = r"""
 - name: Does profile dev hold a key pair?
   ansible.builtin.debug:
     msg: "{{ aws_files.profiles.dev.aws_access_key_id | default('none') }} {{ aws_files.profiles.dev.has_secret | default(false) }}"
+
+- name: Which profile do the shell start-up files export?
+  devkeys.aws.aws_profile_info:
+    shell_files: [~/.bashrc, ~/.zshrc]
+  register: aws_files
 
 - name: Read another user's files as root
   devkeys.aws.aws_profile_info:
@@ -96,7 +116,17 @@ services:
   returned: always
   type: dict
   sample: {local: {s3: {endpoint_url: "http://127.0.0.1:9000"}}}
+shell_exports:
+  description:
+    - For each path of O(shell_files) (expanded), the profile its managed block exports.
+    - V(null) when the file is missing or holds no managed block; an empty string when it holds a managed block
+      that is not exactly one complete block with the single line C(export AWS_PROFILE=<profile>).
+  returned: always
+  type: dict
+  sample: {/home/alice/.bashrc: dev, /home/alice/.zshrc: null}
 """
+
+import shlex
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -109,12 +139,50 @@ from ansible_collections.devkeys.aws.plugins.module_utils._file_io import (
 )
 
 
+def shell_export(text, marker):
+    """The profile the managed block of a shell start-up file exports: None without a block, "" if unclear."""
+    lines = text.splitlines()
+    begin, end = marker.replace("{mark}", "BEGIN"), marker.replace("{mark}", "END")
+    if begin not in lines and end not in lines:
+        return None
+    if lines.count(begin) != 1 or lines.count(end) != 1:
+        return ""
+    body = lines[lines.index(begin) + 1:lines.index(end)]
+    if len(body) != 1 or not body[0].startswith("export AWS_PROFILE="):
+        return ""
+    try:
+        words = shlex.split(body[0][len("export "):])
+    except ValueError:
+        return ""
+    if len(words) != 1:
+        return ""
+    return words[0][len("AWS_PROFILE="):]
+
+
+def read_shell_exports(paths, marker):
+    """Map each path to shell_export() of its text; a missing file maps to None."""
+    exports = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            exports[path] = None
+            continue
+        except OSError as exc:
+            raise FileIOError("read", path, exc.strerror or exc)
+        exports[path] = shell_export(text, marker)
+    return exports
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             credentials_file=dict(type="path"),
             config_file=dict(type="path"),
             owner=dict(type="str"),
+            shell_files=dict(type="list", elements="path", default=[]),
+            shell_marker=dict(type="str", default="# {mark} devkeys.aws: default AWS profile"),
         ),
         supports_check_mode=True,
     )
@@ -133,6 +201,7 @@ def main():
             for shared in files:
                 shared.close()
         found = read_profiles(texts[0], texts[1], credentials_path, config_path)
+        shell_exports = read_shell_exports(module.params["shell_files"], module.params["shell_marker"])
     except (AwsFileError, FileIOError) as exc:
         module.fail_json(msg=str(exc), credentials_file=credentials_path, config_file=config_path)
     for warning in found["warnings"]:
@@ -144,6 +213,7 @@ def main():
         profiles=found["profiles"],
         sso_sessions=found["sso_sessions"],
         services=found["services"],
+        shell_exports=shell_exports,
     )
 
 

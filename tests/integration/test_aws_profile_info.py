@@ -55,7 +55,44 @@ def test_profiles_merged_like_botocore_without_secrets(ansible, home):
 def test_missing_files_read_as_empty(ansible, home):
     run = ansible.task(MODULE, {}, publish=True).assert_ok()
     assert run.published()["result"]["profiles"] == {}
+    assert run.published()["result"]["shell_exports"] == {}
     assert not (home / ".aws").exists()
+
+
+MARKER = "# {mark} devkeys.aws: default AWS profile"
+BEGIN, END = MARKER.replace("{mark}", "BEGIN"), MARKER.replace("{mark}", "END")
+SHELL_FILES = {
+    "exported": "alias ll='ls -l'\n%s\nexport AWS_PROFILE=dev\n%s\n" % (BEGIN, END),
+    "quoted": "%s\nexport AWS_PROFILE='my profile'\n%s\n" % (BEGIN, END),
+    "unmanaged": "export AWS_PROFILE=dev\n",
+    "two_lines": "%s\nexport AWS_PROFILE=dev\nexport AWS_REGION=x\n%s\n" % (BEGIN, END),
+    "other_var": "%s\nexport AWS_REGION=dev\n%s\n" % (BEGIN, END),
+    "no_end": "%s\nexport AWS_PROFILE=dev\n" % BEGIN,
+    "twice": ("%s\nexport AWS_PROFILE=dev\n%s\n" % (BEGIN, END)) * 2,
+    "bad_quote": "%s\nexport AWS_PROFILE='dev\n%s\n" % (BEGIN, END),
+}
+SHELL_EXPORTS = {"exported": "dev", "quoted": "my profile", "unmanaged": None, "two_lines": "", "other_var": "",
+                 "no_end": "", "twice": "", "bad_quote": "", "missing": None}
+
+
+def test_shell_exports_of_the_managed_block(ansible, home):
+    for name, text in SHELL_FILES.items():
+        write(home / name, text)
+    before = {name: (home / name).read_bytes() for name in SHELL_FILES}
+    paths = ["~/" + name for name in SHELL_EXPORTS]
+    run = ansible.task(MODULE, {"shell_files": paths}, publish=True, args=["--check"]).assert_ok()
+    result = run.published()["result"]
+    assert result["changed"] is False
+    assert result["shell_exports"] == {str(home / name): value for name, value in SHELL_EXPORTS.items()}
+    assert {name: (home / name).read_bytes() for name in SHELL_FILES} == before
+    assert not (home / "missing").exists()
+
+
+def test_shell_exports_with_another_marker(ansible, home):
+    write(home / ".bashrc", "# BEGIN mine\nexport AWS_PROFILE=ops\n# END mine\n%s\nexport AWS_PROFILE=dev\n%s\n"
+          % (BEGIN, END))
+    run = ansible.task(MODULE, {"shell_files": ["~/.bashrc"], "shell_marker": "# {mark} mine"}, publish=True)
+    assert run.assert_ok().published()["result"]["shell_exports"] == {str(home / ".bashrc"): "ops"}
 
 
 def test_parse_error_fails_with_file_and_line(ansible, home):

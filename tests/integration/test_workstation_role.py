@@ -85,6 +85,30 @@ def test_setup_dev_configures_every_workstation_and_rerun_changes_nothing(tmp_pa
     assert key_states(users, "team") == {team_key: "Active"}
 
 
+def test_converged_rerun_rewrites_only_what_drifted(tmp_path, ansible_aws, aws, users):
+    hosts = fleet(tmp_path)
+    hosts["ws1"]["workstation_profiles"].append({"name": "gone", "state": "absent"})
+    inventory = workstations(tmp_path, {"ws1": hosts["ws1"]})
+    ansible_aws.playbook(SETUP, inventory=inventory).assert_ok()
+    ws1 = home_of(tmp_path, "ws1")
+    config = ws1 / ".aws" / "config"
+    key = credentials(ws1, "dev").access_key
+    # Another tool changed a setting, a nested block, the SSO session and added a profile the role removes.
+    config.write_text(config.read_text(encoding="utf-8").replace("eu-west-1", "us-west-2")
+                      .replace("sso:account:access", "sso:other") + "[profile gone]\nregion = x\n", encoding="utf-8")
+    (ws1 / ".bashrc").write_text("# BEGIN devkeys.aws: default AWS profile\nexport AWS_PROFILE=old\n"
+                                 "# END devkeys.aws: default AWS profile\n", encoding="utf-8")
+
+    ansible_aws.playbook(SETUP, inventory=inventory).assert_ok()
+
+    assert profile_config(ws1, "dev") == {"region": "eu-west-1", "output": "json"} | _creds_of(ws1, "dev")
+    assert credentials(ws1, "dev").access_key == key
+    assert sso_session(ws1, "corp")["sso_registration_scopes"] == "sso:account:access"
+    assert "[profile gone]" not in config.read_text(encoding="utf-8")
+    assert (ws1 / ".bashrc").read_text(encoding="utf-8") == ""
+    assert ansible_aws.playbook(SETUP, inventory=inventory).assert_ok().changed() == 0
+
+
 def _creds_of(home, profile):
     frozen = credentials(home, profile)
     return {"aws_access_key_id": frozen.access_key, "aws_secret_access_key": frozen.secret_key}
