@@ -471,7 +471,10 @@ def _scale_section(results):
         f"{SOURCES['throttling_repost']}). What a fleet run can control is how many calls it makes and how fast: "
         "amazon.aws retries throttled calls with jittered backoff, so a too-fast run slows down rather than fails, "
         "but it also slows every other IAM user of the account. Writes (CreateAccessKey, TagUser, UpdateAccessKey, "
-        "DeleteAccessKey) are the calls to keep rare; a converged re-run should make none.",
+        "DeleteAccessKey) are the calls to keep rare; a converged re-run should make none. The role makes the IAM "
+        "calls of a batch of workstations in one `iam_access_key` run on the controller, "
+        "`workstation_iam_concurrency` (default 4) IAM users at a time, so that setting, not the forks, bounds its "
+        "IAM call rate.",
     ]
     setup = facts.get("setup_first")
     if setup and setup["cpu"]:

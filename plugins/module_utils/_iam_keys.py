@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """IAM calls of the devkeys.aws access key modules: read a user's keys, execute a KeyPlan.
 
-Every call goes through a client made with ``AWSRetry.jittered_backoff`` and is
+Every call goes through a client made with ``AWSRetry.jittered_backoff`` (IAM's 500 included) and is
 made with ``aws_retry=True`` (lists through ``paginated_query_with_retries``).
 Errors come out as ``AnsibleAWSError`` with one message: "Failed to <verb> <what>: <cause>".
 A key created in this run is deleted again when anything after its creation
@@ -12,6 +12,7 @@ fails, so a failed run never leaves an orphan key behind.
 import datetime
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 try:
     import botocore
@@ -47,8 +48,17 @@ def now_utc():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+# IAM's HTTP 500 error code. botocore retries it too, but from a retry quota per
+# client that one batch run (one client for many users) can use up under heavy throttling.
+RETRIED_IAM_ERRORS = ["ServiceFailure"]
+
+
+def iam_retry():
+    return AWSRetry.jittered_backoff(catch_extra_error_codes=RETRIED_IAM_ERRORS)
+
+
 def iam_client(module):
-    return module.client("iam", retry_decorator=AWSRetry.jittered_backoff())
+    return module.client("iam", retry_decorator=iam_retry())
 
 
 def describe_error(error, missing="it does not exist"):
@@ -98,7 +108,7 @@ class UserKeys:
 
     def list_keys(self):
         try:
-            result = paginated_query_with_retries(self.client, "list_access_keys", UserName=self.user_name)
+            result = paginated_query_with_retries(self.client, "list_access_keys", iam_retry(), UserName=self.user_name)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             raise _failure("list the access keys of " + self.user_label, e, "the user does not exist")
         return [
@@ -114,7 +124,7 @@ class UserKeys:
     def read_descriptions(self, keys):
         """Fill each key's description from the user's tags (one ListUserTags call)."""
         try:
-            result = paginated_query_with_retries(self.client, "list_user_tags", UserName=self.user_name)
+            result = paginated_query_with_retries(self.client, "list_user_tags", iam_retry(), UserName=self.user_name)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             raise _failure("list the tags of " + self.user_label, e, "the user does not exist")
         tags = dict((tag["Key"], tag["Value"]) for tag in result.get("Tags", []))
@@ -310,3 +320,39 @@ def converge(user_keys, held_key_id, policy, now, check_mode=False, verifier=Non
     if user_arn:
         result["user_arn"] = user_arn
     return result
+
+
+def run_by_user(requests, handle, concurrency):
+    """``[handle(request) for request in requests]``, users concurrently, each user's requests in order.
+
+    Requests of one IAM user depend on each other (a deactivation makes room for
+    a new key), so they run one after the other in one thread; different users
+    run in up to ``concurrency`` threads. Results come back in request order.
+    """
+    by_user = {}
+    for index, request in enumerate(requests):
+        by_user.setdefault(request["user_name"], []).append(index)
+    results = [None] * len(requests)
+
+    def handle_user(indexes):
+        for index in indexes:
+            results[index] = handle(requests[index])
+
+    if concurrency == 1 or len(by_user) == 1:
+        for indexes in by_user.values():
+            handle_user(indexes)
+        return results
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(by_user))) as pool:
+        for done in [pool.submit(handle_user, indexes) for indexes in by_user.values()]:
+            done.result()
+    return results
+
+
+def batch_diff(results):
+    """One diff for a batch: each user's keys before its first request and after its last."""
+    before, after = {}, {}
+    for result in results:
+        if "diff" in result:
+            before.setdefault(result["user_name"], result["diff"]["before"]["access_keys"])
+            after[result["user_name"]] = result.pop("diff")["after"]["access_keys"]
+    return dict(before=dict(access_keys=before), after=dict(access_keys=after))

@@ -15,14 +15,69 @@ description:
   - The module never deletes or deactivates the key it replaces; it reports it in RV(replaced_access_key_id) so the
     caller can retire it once the new key is safely stored.
   - The description of a key is stored as the AWS console does, as a tag of the user whose key is the access key ID.
+  - With O(batch), one run handles the keys of many users (a fleet's) with one AWS connection, several users at
+    a time.
 options:
   user_name:
     description:
       - The IAM user whose access keys are managed.
       - Must not be empty; the module never manages the keys of the account root or of "the caller".
+      - Required unless O(batch) is given.
     type: str
-    required: true
     aliases: [username]
+  batch:
+    description:
+      - Many requests in one run, each a set of this module's options for one user. An option a request does not
+        set takes the value given at the top level of the task (or that option's default).
+      - Requests of different users run concurrently (up to O(concurrency) at a time); requests of the same user run
+        one after the other, in the order given.
+      - Each request succeeds or fails on its own (a new key that cannot be verified is deleted, as without
+        O(batch)). RV(batch_results) holds the outcome of every request; when any request failed, the task fails after all
+        of them ran, so register the result and use C(ignore_errors) or C(failed_when) to store the new keys of the
+        requests that succeeded.
+      - Cannot be combined with O(user_name), O(access_key_id) or O(active) at the top level.
+    type: list
+    elements: dict
+    suboptions:
+      user_name:
+        description: See O(user_name).
+        type: str
+        required: true
+        aliases: [username]
+      state:
+        description: See O(state).
+        type: str
+        choices: [present, absent]
+      access_key_id:
+        description: See O(access_key_id).
+        type: str
+        aliases: [id]
+      active:
+        description: See O(active).
+        type: bool
+      rotate:
+        description: See O(rotate).
+        type: bool
+      max_age_days:
+        description: See O(max_age_days).
+        type: int
+      on_key_limit:
+        description: See O(on_key_limit).
+        type: str
+        choices: [fail, delete_inactive]
+      description:
+        description: See O(description).
+        type: str
+      verify:
+        description: See O(verify).
+        type: bool
+    version_added: 0.1.0
+  concurrency:
+    description:
+      - With O(batch), how many users are handled at the same time. IAM's API is rate-limited per account
+        (throttled calls are retried with backoff), so keep this small.
+    type: int
+    default: 4
   state:
     description:
       - V(present) converges the key the consumer holds, see the description.
@@ -148,9 +203,33 @@ EXAMPLES = r"""
     user_name: alice
     access_key_id: "{{ retired_key_id }}"
     state: absent
+
+- name: Converge the keys of a whole team in one run (one AWS connection, four users at a time)
+  devkeys.aws.iam_access_key:
+    batch:
+      - user_name: alice
+        access_key_id: "{{ alice_held_key_id }}"
+      - user_name: bob
+    max_age_days: 90
+    on_key_limit: delete_inactive
+  register: team_keys
+  no_log: true
+  ignore_errors: true  # batch_results holds the new keys of the users that succeeded; store them
 """
 
 RETURN = r"""
+batch_results:
+  description:
+    - With O(batch), one result per request, in the order given. Each holds the values below (RV(access_key_id),
+      RV(secret_access_key), RV(created), ...) for its request, plus C(user_name), C(description) (the request's,
+      when given), C(failed) and, when it failed, C(msg).
+    - The other return values below are not returned at the top level with O(batch).
+    - Not named C(results) on purpose, because Ansible shows a C(results) list of a C(no_log) task as if it were loop
+      results, which would print the secrets.
+  returned: with O(batch)
+  type: list
+  elements: dict
+  sample: [{user_name: alice, failed: false, changed: false, created: false, access_key_id: AKIAIOSFODNN7EXAMPLE}]
 access_key_id:
   description:
     - The key the consumer should hold after this run (the kept or the new key).
@@ -167,19 +246,19 @@ secret_access_key:
   sample: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 created:
   description: Whether a new key was (or, in check mode, would be) created.
-  returned: always
+  returned: always (with O(batch), in each of RV(batch_results))
   type: bool
   sample: true
 replaced_access_key_id:
   description:
     - The held key that the new key replaces and that still exists in IAM. The module leaves it as it is;
       deactivate and delete it once the new key is stored.
-  returned: always
+  returned: always (with O(batch), in each of RV(batch_results))
   type: str
   sample: AKIAI44QH8DHBEXAMPLE
 deleted_access_key_ids:
   description: Keys deleted in this run (to make room under the key limit, or by O(state=absent)).
-  returned: always
+  returned: always (with O(batch), in each of RV(batch_results))
   type: list
   elements: str
   sample: []
@@ -190,7 +269,7 @@ user_arn:
   sample: arn:aws:iam::123456789012:user/alice
 plan:
   description: The IAM actions of this run, in order, with the reason of each (the new key has no ID in it).
-  returned: always
+  returned: always (with O(batch), in each of RV(batch_results))
   type: list
   elements: dict
   contains:
@@ -210,7 +289,7 @@ plan:
       sample: rotation requested
 access_keys:
   description: Every key of the user after this run, oldest first.
-  returned: always
+  returned: always (with O(batch), in each of RV(batch_results))
   type: list
   elements: dict
   contains:
@@ -232,73 +311,140 @@ access_keys:
       returned: when the user's tags were read (see the notes)
 """
 
+import threading
+
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.devkeys.aws.plugins.module_utils import _iam_keys
 from ansible_collections.devkeys.aws.plugins.module_utils import _key_plan
 
+# Options of one request; with `batch`, an item's unset option takes the top-level value.
+REQUEST_OPTIONS = dict(
+    user_name=dict(type="str", aliases=["username"]),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    access_key_id=dict(type="str", aliases=["id"], no_log=False),
+    active=dict(type="bool"),
+    rotate=dict(type="bool", default=False),
+    max_age_days=dict(type="int"),
+    on_key_limit=dict(type="str", choices=["fail", "delete_inactive"], default="fail"),
+    description=dict(type="str"),
+    verify=dict(type="bool", default=True),
+)
+
+
+def batch_item_options():
+    """REQUEST_OPTIONS without defaults (unset means "as the top level"), user_name required."""
+    options = {}
+    for name, spec in REQUEST_OPTIONS.items():
+        spec = dict((key, value) for key, value in spec.items() if key != "default")
+        options[name] = dict(spec, required=True) if name == "user_name" else spec
+    return options
+
+
+def request_error(request):
+    """Why the options of one request cannot be acted on, or None."""
+    user_name = request["user_name"]
+    if not user_name:
+        return "Failed to manage access keys: user_name is empty; refusing to act on the account root"
+    if request["state"] == "absent" and not request["access_key_id"]:
+        return "Failed to delete an access key of IAM user '%s': access_key_id is empty" % user_name
+    if request["active"] is not None and not request["access_key_id"]:
+        return "Failed to set the status of an access key of IAM user '%s': access_key_id is empty" % user_name
+    if request["active"] is not None and (request["rotate"] or request["max_age_days"] is not None):
+        return ("Failed to manage access keys of IAM user '%s': active cannot be combined with rotate "
+                "or max_age_days" % user_name)
+    if request["max_age_days"] is not None and request["max_age_days"] < 1:
+        return "Failed to manage access keys of IAM user '%s': max_age_days must be at least 1" % user_name
+    return None
+
 
 def main():
     argument_spec = dict(
-        user_name=dict(type="str", required=True, aliases=["username"]),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        access_key_id=dict(type="str", aliases=["id"], no_log=False),
-        active=dict(type="bool"),
-        rotate=dict(type="bool", default=False),
-        max_age_days=dict(type="int"),
-        on_key_limit=dict(type="str", choices=["fail", "delete_inactive"], default="fail"),
-        description=dict(type="str"),
-        verify=dict(type="bool", default=True),
+        REQUEST_OPTIONS,
+        batch=dict(type="list", elements="dict", options=batch_item_options()),
+        concurrency=dict(type="int", default=4),
         verify_timeout=dict(type="int", default=60),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
-        required_if=[("state", "absent", ("access_key_id",))],
+        required_one_of=[("user_name", "batch")],
+        mutually_exclusive=[("batch", "user_name"), ("batch", "access_key_id"), ("batch", "active")],
         required_by={"active": ("access_key_id",)},
     )
     params = module.params
-    user_name = (params["user_name"] or "").strip()
-    if not user_name:
-        module.fail_json(msg="Failed to manage access keys: user_name is empty; refusing to act on the account root")
-    if params["active"] is not None and not params["access_key_id"]:
-        module.fail_json(msg="Failed to set the status of an access key of IAM user '%s': access_key_id is empty"
-                             % user_name)
-    if params["active"] is not None and (params["rotate"] or params["max_age_days"] is not None):
-        module.fail_json(msg="Failed to manage access keys of IAM user '%s': active cannot be combined with rotate "
-                             "or max_age_days" % user_name)
-    if params["max_age_days"] is not None and params["max_age_days"] < 1:
-        module.fail_json(msg="Failed to manage access keys of IAM user '%s': max_age_days must be at least 1" % user_name)
+    if params["concurrency"] < 1:
+        module.fail_json(msg="Failed to manage access keys: concurrency must be at least 1")
+    client = _iam_keys.iam_client(module)
+    now = _iam_keys.now_utc()
+    sts_lock = threading.Lock()
 
-    policy = _key_plan.KeyPolicy(
-        state=params["state"],
-        rotate=params["rotate"],
-        max_age_days=params["max_age_days"],
-        on_key_limit=params["on_key_limit"],
-        description=params["description"],
-        active=params["active"],
-    )
+    def verifier(user_name):
+        def verify(key):
+            with sts_lock:  # making clients is not thread-safe; using them is
+                sts_client = _iam_keys.sts_client_for(module, key)
+            return _iam_keys.verify_key(sts_client, user_name, params["verify_timeout"])
+        return verify
 
-    def verify(key):
-        sts_client = _iam_keys.sts_client_for(module, key)
-        return _iam_keys.verify_key(sts_client, user_name, params["verify_timeout"])
-
-    user_keys = _iam_keys.UserKeys(_iam_keys.iam_client(module), user_name)
-    try:
-        result = _iam_keys.converge(
-            user_keys,
-            params["access_key_id"] or None,
-            policy,
-            _iam_keys.now_utc(),
-            check_mode=module.check_mode,
-            verifier=verify if params["verify"] else None,
+    def converge(request):
+        """The result of one request, with `failed` and `msg` when it failed."""
+        error = request_error(request)
+        if error:
+            return dict(failed=True, msg=error, changed=False)
+        policy = _key_plan.KeyPolicy(
+            state=request["state"],
+            rotate=request["rotate"],
+            max_age_days=request["max_age_days"],
+            on_key_limit=request["on_key_limit"],
+            description=request["description"],
+            active=request["active"],
         )
-    except AnsibleAWSError as e:
-        module.fail_json(msg=e.message, **e.kwargs)
-    if not module._diff:
-        del result["diff"]
-    module.exit_json(**result)
+        try:
+            result = _iam_keys.converge(
+                _iam_keys.UserKeys(client, request["user_name"]),
+                request["access_key_id"] or None,
+                policy,
+                now,
+                check_mode=module.check_mode,
+                verifier=verifier(request["user_name"]) if request["verify"] else None,
+            )
+        except AnsibleAWSError as e:
+            return dict(e.kwargs, failed=True, msg=e.message, changed=False)
+        result["failed"] = False
+        if not module._diff:
+            del result["diff"]
+        return result
+
+    if params["batch"] is None:
+        request = dict((name, params[name]) for name in REQUEST_OPTIONS)
+        request["user_name"] = request["user_name"].strip()
+        result = converge(request)
+        if result.pop("failed"):
+            module.fail_json(**result)
+        module.exit_json(**result)
+
+    requests = [
+        dict((name, params[name] if item[name] is None else item[name]) for name in REQUEST_OPTIONS)
+        for item in params["batch"]
+    ]
+    for request in requests:
+        request["user_name"] = request["user_name"].strip()
+    results = _iam_keys.run_by_user(requests, converge, params["concurrency"])
+    for request, result in zip(requests, results):
+        result["user_name"] = request["user_name"]
+        if request["description"] is not None:
+            result["description"] = request["description"]
+    outcome = dict(changed=any(result["changed"] for result in results), batch_results=results)
+    if module._diff:
+        outcome["diff"] = _iam_keys.batch_diff(results)
+    failures = ["%s" % result["msg"] for result in results if result["failed"]]
+    if failures:
+        module.fail_json(
+            msg="Failed to converge %d of %d access key requests: %s" % (len(failures), len(results), "; ".join(failures)),
+            **outcome
+        )
+    module.exit_json(**outcome)
 
 
 if __name__ == "__main__":

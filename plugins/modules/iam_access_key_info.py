@@ -131,7 +131,7 @@ from ansible_collections.devkeys.aws.plugins.module_utils import _iam_keys
 
 def all_user_names(client):
     try:
-        result = paginated_query_with_retries(client, "list_users")
+        result = paginated_query_with_retries(client, "list_users", _iam_keys.iam_retry())
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         raise AnsibleAWSError(message="Failed to list the IAM users: %s" % _iam_keys.describe_error(e))
     return [user["UserName"] for user in result.get("Users", [])]

@@ -386,3 +386,79 @@ def test_task_args_win_over_module_defaults(aws, iam, user, home):
     )
     run = ansible_runner.run_playbook(play, home, env=dict(ADMIN_ENV)).assert_ok()
     assert run.result(task="task under test")["access_key_id"] == held
+
+
+def test_batch_converges_each_user_and_reports_each_failure(ansible_aws, iam, user, aws):
+    """One run for many users: new keys for those without, the held key kept, an unknown user fails alone."""
+    iam.create_user(UserName="bob")
+    iam.create_user(UserName="carol")
+    held = make_key(iam)
+    args = {
+        "batch": [
+            {"user_name": "bob"},
+            {"user_name": user, "access_key_id": held},
+            {"user_name": "ghost"},
+            {"user_name": "carol", "description": "carol's laptop", "max_age_days": 30},
+        ],
+        "max_age_days": 90,
+    }
+    run = ansible_aws.task(MODULE, args, publish=True, task_extra={"no_log": True, "ignore_errors": True})
+    assert run.rc == 0, run.output[-3000:]
+    assert run.recap["localhost"]["ignored"] == 1
+    outcome = run.published()["result"]
+    assert outcome["failed"] is True and outcome["changed"] is True
+    assert outcome["msg"].startswith(
+        "Failed to converge 1 of 4 access key requests: Failed to list the access keys of IAM user 'ghost': "
+        "the user does not exist"
+    )
+    bob, alice, ghost, carol = outcome["batch_results"]
+    assert [r["user_name"] for r in (bob, alice, ghost, carol)] == ["bob", user, "ghost", "carol"]
+    assert [r["failed"] for r in (bob, alice, ghost, carol)] == [False, False, True, False]
+    assert bob["created"] and carol["created"] and not alice["changed"]
+    assert alice["access_key_id"] == held and "secret_access_key" not in alice
+    assert iam_keys(iam, "bob") == [(bob["access_key_id"], "Active")]
+    assert iam_keys(iam, "carol") == [(carol["access_key_id"], "Active")]
+    assert iam_tags(iam, "carol") == {carol["access_key_id"]: "carol's laptop"}
+    assert carol["description"] == "carol's laptop" and "description" not in bob
+    for created in (bob, carol):
+        assert created["secret_access_key"] not in run.output
+        sts = boto3.client("sts", endpoint_url=aws.url, region_name="us-east-1",
+                           aws_access_key_id=created["access_key_id"], aws_secret_access_key=created["secret_access_key"])
+        assert sts.get_caller_identity()["Arn"].endswith(":user/" + created["user_name"])
+
+
+def test_batch_runs_one_users_requests_in_order(ansible_aws, iam, user):
+    """Deactivate, then delete, the same key: in order, as asked."""
+    old = make_key(iam)
+    keep = make_key(iam)
+    args = {"batch": [
+        {"user_name": user, "access_key_id": old, "active": False},
+        {"user_name": user, "access_key_id": old, "state": "absent"},
+        {"user_name": user, "access_key_id": keep},
+    ]}
+    _run, outcome = converge(ansible_aws, args)
+    assert [r["changed"] for r in outcome["batch_results"]] == [True, True, False]
+    assert outcome["batch_results"][1]["deleted_access_key_ids"] == [old]
+    assert iam_keys(iam) == [(keep, "Active")]
+
+
+def test_batch_check_mode_and_diff(ansible_aws, iam, user):
+    held = make_key(iam)
+    run = ansible_aws.task(MODULE, {"batch": [{"user_name": user, "access_key_id": held, "rotate": True}]},
+                           publish=True, task_extra={"no_log": True}, args=["--check", "--diff"]).assert_ok()
+    outcome = run.published()["result"]
+    assert outcome["changed"] is True and outcome["batch_results"][0]["created"] is True
+    assert [k["access_key_id"] for k in outcome["diff"]["before"]["access_keys"][user]] == [held]
+    assert [k["access_key_id"] for k in outcome["diff"]["after"]["access_keys"][user]] == [held, None]
+    assert iam_keys(iam) == [(held, "Active")]
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"batch": [{"user_name": "a"}], "user_name": "a"}, "parameters are mutually exclusive: batch|user_name"),
+    ({"batch": [{"user_name": " "}]}, "Failed to manage access keys: user_name is empty"),
+    ({"batch": [{"user_name": "a", "state": "absent"}]}, "Failed to delete an access key of IAM user 'a': access_key_id is empty"),
+    ({"batch": [{"user_name": "a"}], "concurrency": 0}, "Failed to manage access keys: concurrency must be at least 1"),
+])
+def test_batch_bad_requests_are_refused(ansible_aws, args, message):
+    result = failing(ansible_aws, args)
+    assert message in result["msg"]

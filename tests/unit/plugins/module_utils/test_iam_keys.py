@@ -309,3 +309,81 @@ def test_unexpected_error_after_create_still_deletes_the_new_key(moto_iam):
     assert moto_iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] == []
     assert error.value.message.startswith("Failed to verify new access key AKIA")
     assert "'Arn'; the new key AKIA" in error.value.message
+
+
+def test_run_by_user_keeps_order_and_runs_each_users_requests_in_sequence():
+    import threading
+    import time as real_time
+
+    requests = [{"user_name": name, "n": n} for n, name in enumerate("abacbca")]
+    seen = []
+    busy = {}
+    lock = threading.Lock()
+
+    def handle(request):
+        with lock:
+            assert not busy.get(request["user_name"]), "two requests of one user ran at once"
+            busy[request["user_name"]] = True
+        real_time.sleep(0.01)
+        with lock:
+            busy[request["user_name"]] = False
+            seen.append((request["user_name"], request["n"]))
+        return request["n"] * 10
+
+    results = _iam_keys.run_by_user(requests, handle, concurrency=3)
+    assert results == [0, 10, 20, 30, 40, 50, 60]
+    for name in "abc":
+        assert [n for user, n in seen if user == name] == [n for n, user in enumerate("abacbca") if user == name]
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_run_by_user_threads(concurrency):
+    import threading
+
+    threads = set()
+
+    def handle(request):
+        threads.add(threading.get_ident())
+        return request["user_name"]
+
+    names = ["u%d" % n for n in range(8)]
+    assert _iam_keys.run_by_user([{"user_name": n} for n in names], handle, concurrency) == names
+    assert (len(threads) == 1) == (concurrency == 1)
+
+
+def test_run_by_user_passes_on_an_unexpected_error():
+    def handle(request):
+        raise RuntimeError("boom " + request["user_name"])
+
+    with pytest.raises(RuntimeError, match="boom"):
+        _iam_keys.run_by_user([{"user_name": "a"}, {"user_name": "b"}], handle, 2)
+
+
+def test_batch_diff_first_before_last_after_per_user():
+    results = [
+        {"user_name": "a", "diff": {"before": {"access_keys": ["a0"]}, "after": {"access_keys": ["a1"]}}},
+        {"user_name": "b", "failed": True},
+        {"user_name": "a", "diff": {"before": {"access_keys": ["a1"]}, "after": {"access_keys": ["a2"]}}},
+    ]
+    assert _iam_keys.batch_diff(results) == {
+        "before": {"access_keys": {"a": ["a0"]}},
+        "after": {"access_keys": {"a": ["a2"]}},
+    }
+    assert all("diff" not in result for result in results)
+
+
+def test_iam_client_retries_service_failure(no_sleep):
+    """One client serves a whole batch, so IAM's 500 (ServiceFailure) must not rely on botocore's retry quota."""
+    client, stub = stubbed()
+
+    class Module:
+        def client(self, service, retry_decorator):
+            assert service == "iam"
+            return RetryingBotoClientWrapper(client, retry_decorator)
+
+    stub.add_client_error("list_access_keys", "ServiceFailure", "Injected", http_status_code=500)
+    stub.add_response("list_access_keys", {"AccessKeyMetadata": [], "IsTruncated": False})
+    with stub:
+        assert _iam_keys.UserKeys(_iam_keys.iam_client(Module()), "alice").list_keys() == []
+    stub.assert_no_pending_responses()
+    assert len(no_sleep) == 1
