@@ -559,6 +559,21 @@ def render(results, images, raw_path):
         "",
         _targets_section(results),
         "",
+        "### Module runs per host: what the fleet targets can reach",
+        "",
+        "Ansible's cost per host is mostly one worker and one module run per task (a Python start on the host or the "
+        "controller). Per host, the **floor** runs 2 modules (one on the host, one delegated); **today's composition** "
+        "runs 4 (three on the host, one delegated); **setup-dev.yml** runs 2 on a first run (read what the host "
+        "holds, then write) and 1 on a converged re-run (read; nothing differs, so nothing is written), plus a few "
+        "steps without a module (argument check, `set_fact`, the failure check, an empty loop over the shell "
+        "start-up files). Its IAM work is not per host: one `iam_access_key` run with `batch` on the controller "
+        "handles every IAM user of the batch over one connection (reads only on a re-run). So the re-run stays near "
+        "the floor at every N, and the first run costs one module run per host more. Against the "
+        "composition, 2 module runs per host (plus the cheap steps) against 4 cannot be 2x faster: the one run more "
+        "than the composition's per-host minimum is the read that makes setup-dev.yml converge (keep the key the "
+        "workstation holds); the composition never reads, which is why its second run adds a key and its third "
+        "fails. That target is reported as measured rather than met by dropping the read.",
+        "",
     ]
     if problems:
         parts += ["**Problems in this run** (crashes or nonsense - figures above may be incomplete):", ""]

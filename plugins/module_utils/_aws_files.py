@@ -194,15 +194,17 @@ _INDENTED_RE = re.compile(
 )
 _LEADING_RE = re.compile(r"(?:[ \t\r]*(?:[#;][^\n]*)?\n)*(?:\[|[ \t\r]*\Z)")
 _HEADER_RE = re.compile(r"\[([^\n]+)\]")
-_HEADERS_RE = re.compile(r"\n\[([^\n]+)\]")
-# one item per line after a "\n": "[name]" for a header, "[" for any other line
-# starting with "[", the key (no trailing blanks) for a key line, the whole line
-# with its "\n" when it has no separator, "" for a line starting with '=', ':'
-# or a blank; blank and comment lines give nothing
-_ITEMS_RE = re.compile(
-    r"\n(\[[^\n]+\]|\[|[^\s#;\[=:](?:[^=:\n]*[^\s=:])?(?=[ \t]*[=:])|[^\s#;\[=:][^=:\n]*\n|(?=[=: \t]))")
-_FIRST_HEADER_RE = re.compile(r"\[[^\n]+\]|\[")
-_UNENDED_NO_SEPARATOR_RE = re.compile(r"[^\s#;\[=:][^=:\n]*\Z")
+# One item per line (after a "\n") but comments and blank lines: "[name]" for a
+# header alone on its line, "key =" (up to the separator) for a key line, and ""
+# for anything else (an indented line, a line starting with '=' or ':', with no
+# separator or a "[" that is no header), which the slower checks below decide.
+_LINE_ITEM = r"(\[[^\n]+\](?=\r?\n|\Z)|[^\n#;=:\r \t\[][^\n=:\r]*[=:]|(?=[^#;\r\n]))"
+_LINE_ITEMS_RE = re.compile(r"\n" + _LINE_ITEM)
+_FIRST_LINE_ITEM_RE = re.compile(_LINE_ITEM)
+# a column-0 line with no separator, or a "[" line that is not a header alone on its line
+_UNPARSED_LINE_RE = re.compile(r"\n(?:[^\s#;=:\[][^\n=:]*\n|\[(?![^\n]+\]\r?\n))")
+# a header among the joined line items
+_ITEM_HEADER_RE = re.compile(r"\n\[([^\n]+)\](?=\n)")
 _ODD_WHITESPACE = "\x0b\x0c\x1c\x1d\x1e\x1f"
 _HEADER_START_RE = re.compile(r"\n\[")
 # In a header name, what makes shlex.split differ from str.split(" ")
@@ -218,31 +220,26 @@ def _fast_scan(text):
             return None
     if not _LEADING_RE.match(text):
         return None
-    if _UNENDED_NO_SEPARATOR_RE.match(text, text.rfind("\n") + 1):
-        return None  # a last line with no separator and no "\n"
-    items = _ITEMS_RE.findall(text)
+    items = _LINE_ITEMS_RE.findall(text)
+    first = _FIRST_LINE_ITEM_RE.match(text)
+    if first:
+        items.insert(0, first.group())
     if "" in items:
-        # lines starting with '=', ':' or blanks (nested blocks): the rare slower check
+        # indented lines (nested blocks) or a line botocore fails on: the rare slower checks
         wrapped = "\n" + text + "\n"
-        if "\n=" in wrapped or "\n:" in wrapped or _INDENTED_RE.search(wrapped):
+        if ("\n=" in wrapped or "\n:" in wrapped or _INDENTED_RE.search(wrapped)
+                or _UNPARSED_LINE_RE.search(wrapped)):
             return None
-    if text.startswith("["):
-        items.insert(0, _FIRST_HEADER_RE.match(text).group())
-    if "[" in items:
-        return None  # a "[" line that is not a header
-    items.insert(0, "")
-    keys = "\n".join(items)
-    if keys.count("\n") != len(items) - 1:
-        return None  # a line with no separator
+    joined = "\n%s\n" % "\n".join(items)
     del items  # free the line items before the split below (peak memory)
-    # [keys before the first header, name, its keys, name, its keys, ...]
-    parts = _HEADERS_RE.split(keys)
+    # [items before the first header, name, its items, name, its items, ...]
+    parts = _ITEM_HEADER_RE.split(joined)
     names = parts[1::2]
     if len(set(names)) != len(names) or "DEFAULT" in names:
         return None
     # most sections share a few key lists, so check each distinct list once
     for section in set(parts[::2]):
-        section_keys = [key for key in section.lower().split("\n") if key]
+        section_keys = [item[:-1].rstrip().lower() for item in section.split("\n") if item]
         if len(set(section_keys)) != len(section_keys):
             return None
     return names

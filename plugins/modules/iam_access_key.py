@@ -311,8 +311,6 @@ access_keys:
       returned: when the user's tags were read (see the notes)
 """
 
-import threading
-
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -378,13 +376,11 @@ def main():
         module.fail_json(msg="Failed to manage access keys: concurrency must be at least 1")
     client = _iam_keys.iam_client(module)
     now = _iam_keys.now_utc()
-    sts_lock = threading.Lock()
+    sts_clients = _iam_keys.KeyStsClients(module)
 
     def verifier(user_name):
         def verify(key):
-            with sts_lock:  # making clients is not thread-safe; using them is
-                sts_client = _iam_keys.sts_client_for(module, key)
-            return _iam_keys.verify_key(sts_client, user_name, params["verify_timeout"])
+            return _iam_keys.verify_key(sts_clients.client(key), user_name, params["verify_timeout"])
         return verify
 
     def converge(request):

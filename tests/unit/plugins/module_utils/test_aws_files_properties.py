@@ -4,7 +4,7 @@ import tempfile
 
 from botocore.configloader import raw_config_parse
 from botocore.exceptions import ConfigParseError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.devkeys.aws.plugins.module_utils import _aws_files as aws_files
@@ -98,6 +98,9 @@ def test_botocore_reads_exactly_the_intended_values(text, name, values, exclusiv
                         if sub_value is None:
                             expected.pop(sub, None)
                     assert block == (expected or "")
+                elif not wanted and not isinstance(old.get(key), dict):
+                    # only sub-keys to remove, and the key holds no nested block: nothing to remove
+                    assert block == old[key]
                 else:
                     assert block == wanted
         else:
@@ -153,3 +156,36 @@ def test_any_text_parses_like_botocore_or_raises_only_our_error(text):
         aws_files.edit_file(text, "config", "dev", {"region": "x"}, path="config")
     except AwsFileError:
         pass
+
+
+# Mostly plain lines (so the fast scan decides), each kind of trap now and then.
+HEADER_LINES = st.sampled_from(["[dev]", "[prod]", "[profile a]", "[sso-session s]"] * 4
+                               + ["[dev] x", "[a=b]", "[a:b]", "[DEFAULT]", "[", "[]", "[dev]  "])
+BODY_LINES = st.sampled_from(
+    ["key = v", "KEY=v", "key: v", "other = 1", "k[0] = v", "a = b = c", "a : b", "key =", "# c", "; c", ""] * 3
+    + ["key", "= v", ": v", "  nested = 1", "  key = 1", "\tx = 1", "  text", "  # c", "   "])
+@st.composite
+def line_files(draw):
+    """Sections of mostly plain lines, with each kind of trap now and then."""
+    lines = draw(st.lists(st.sampled_from(["", "# c", "  "]), max_size=2))
+    for _ in range(draw(st.integers(0, 4))):
+        lines.append(draw(HEADER_LINES))
+        lines.extend(draw(st.lists(BODY_LINES, max_size=4)))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    return newline.join(lines) + (newline if draw(st.booleans()) else "")
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=line_files())
+@example(text="[dev]\n  key = 1\nkey = 2\n")  # an indented key right after the header, then the same key
+@example(text="[dev]\nkey =\n  text\n")  # a nested block line with no '='
+@example(text="[dev]\nkey = 1\nfoo\n[b]\n")  # a line with no separator
+def test_fast_scan_agrees_with_the_line_walk(text):
+    """The fast scan either leaves a file to the line walk or finds exactly the sections the walk finds."""
+    names = aws_files._fast_scan(text)  # pylint: disable=protected-access
+    try:
+        walked = aws_files._slow_parse(text, "config").names  # pylint: disable=protected-access
+    except AwsFileError:
+        walked = None
+    if names is not None:
+        assert names == walked

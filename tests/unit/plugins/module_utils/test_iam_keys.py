@@ -387,3 +387,29 @@ def test_iam_client_retries_service_failure(no_sleep):
         assert _iam_keys.UserKeys(_iam_keys.iam_client(Module()), "alice").list_keys() == []
     stub.assert_no_pending_responses()
     assert len(no_sleep) == 1
+
+
+def test_key_sts_clients_share_one_session_and_use_each_keys_credentials(monkeypatch):
+    class Module:
+        params = {"endpoint_url": "http://127.0.0.1:9", "region": "eu-west-1", "access_key": "admin-id",
+                  "secret_key": "admin-secret", "validate_certs": True, "aws_config": {"user_agent_extra": "devkeys"}}
+
+    sessions = []
+    real_session = boto3.session.Session
+
+    def counting_session(**kwargs):
+        sessions.append(kwargs)
+        return real_session(**kwargs)
+
+    monkeypatch.setattr(_iam_keys.boto3.session, "Session", counting_session)
+    factory = _iam_keys.KeyStsClients(Module())
+    clients = [factory.client({"access_key_id": "AKIAFAKE0000000000%02d" % n, "secret_access_key": "s%d" % n})
+               for n in range(3)]
+    assert len(sessions) == 1
+    for n, client in enumerate(clients):
+        credentials = client._request_signer._credentials  # pylint: disable=protected-access
+        assert (credentials.access_key, credentials.secret_key, credentials.token) == ("AKIAFAKE0000000000%02d" % n, "s%d" % n, None)
+        assert client.meta.endpoint_url == "http://127.0.0.1:9"
+        assert client.meta.region_name == "eu-west-1"
+        assert client.meta.config.retries["total_max_attempts"] == 1
+        assert client.meta.config.user_agent_extra == "devkeys"
