@@ -11,7 +11,9 @@
 * ``write(data)`` writes a temp file in the same directory, created 0600 with
   O_EXCL, gives it its mode and owner *before* ``fsync`` and ``os.replace``,
   then fsyncs the directory; the temp file is removed on any failure;
-* ``backup()`` keeps a timestamped 0600 copy of the current file.
+* ``backup()`` keeps a timestamped 0600 copy of the current file;
+* ``loose_mode()`` / ``tighten()``: a ``private`` file that others can read is
+  made 0600 in place, also when its content does not change.
 
 Missing directories are created 0700 (owner/group applied).  The mode of an
 existing file is kept, except that a ``private`` file (credentials) looser
@@ -244,6 +246,34 @@ class SharedFile(object):
             if fd is not None:
                 os.close(fd)
                 setattr(self, attribute, None)
+
+    # -- keeping private ------------------------------------------------
+
+    def loose_mode(self):
+        """The mode of a private file that other users may access; None when private, missing or not private."""
+        if not self.private or not self._open_dir(create=False):
+            return None
+        current = self._stat()
+        if current is None or not stat.S_ISREG(current.st_mode):
+            return None
+        mode = stat.S_IMODE(current.st_mode)
+        return mode if mode & 0o077 else None
+
+    def tighten(self):
+        """Make a loose private file 0600 in place (lock held); True if its mode changed."""
+        mode = self.loose_mode()
+        if mode is None:
+            return False
+        try:
+            fd = os.open(self._name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NOCTTY | os.O_NONBLOCK, dir_fd=self._dir_fd)
+            try:
+                os.fchmod(fd, FILE_MODE)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise FileIOError("change the mode of", self.path, _strerror(exc))
+        self.warnings.append("Tightened the mode of %s from %04o to 0600: it holds secrets" % (self.path, mode))
+        return True
 
     # -- writing --------------------------------------------------------
 

@@ -30,8 +30,9 @@ description:
     the whole read-modify-write, so parallel tasks on one host lose no update. The new content is written to a
     temporary file in the same directory, created 0600, given its mode and owner, synced, then renamed over the
     file; no temporary file is left behind on failure. A missing directory is created 0700.
-  - The credentials file is never looser than 0600 after a write (a looser mode is tightened with a warning);
-    the mode of an existing config file is kept; new files are 0600.
+  - The credentials file is never looser than 0600 after a call with O(kind=profile) (a looser mode is tightened
+    with a warning, and the call reports a change, also when no setting changed); the mode of an existing config
+    file is kept; new files are 0600.
   - "Symlinks: when the module runs as root with O(owner) set to another user, a symlinked file or directory is
     followed only if the link target and the target's directory are owned by that user, the real directory must
     be owned by that user or root, and a file with several hard links (or that is not a regular file) is refused,
@@ -307,6 +308,9 @@ def main():
         credentials or params["exclusive"] or params["state"] == "absent")
     files = [SharedFile(credentials_path, uid, gid, private=True)] if uses_credentials else []
     files.append(SharedFile(config_path, uid, gid))
+    # A profile call keeps the credentials file private even when it does not edit it (mode only).
+    mode_guard = SharedFile(credentials_path, uid, gid, private=True) if (
+        params["kind"] == "profile" and not uses_credentials) else None
     result = dict(changed=False, profile=params["name"], credentials_file=credentials_path,
                   config_file=config_path, changed_keys=[], changes=[], backup_files=[])
     if "aws_access_key_id" in credentials:
@@ -320,15 +324,17 @@ def main():
             kind=params["kind"], state=params["state"], exclusive=params["exclusive"],
             credentials_path=credentials_path, config_path=config_path)
 
+    tightened = False
     try:
         try:
             originals = [shared.read() for shared in files]
             outcome = plan(originals)
             stale = any(shared.has_stale_temps() for shared in files)
-            if (outcome.changes or stale) and not module.check_mode:
+            loose = [shared for shared in files + [mode_guard] if shared and shared.loose_mode() is not None]
+            if (outcome.changes or stale or loose) and not module.check_mode:
                 # decided without the lock; now lock (credentials, then config; locking removes temp
                 # files a killed writer left), re-read and decide again
-                for shared in files:
+                for shared in ([mode_guard] if mode_guard in loose else []) + files:
                     shared.lock()
                 originals = [shared.read() for shared in files]
                 outcome = plan(originals)
@@ -336,19 +342,23 @@ def main():
                 for shared, original, text in zip(files, originals, new_texts):
                     data = text.encode("utf-8")
                     if data == original:
+                        tightened = shared.tighten() or tightened
                         continue
                     if params["backup"] and original:
                         result["backup_files"].append(shared.backup(original))
                     shared.write(data)
+                if mode_guard in loose:
+                    tightened = mode_guard.tighten() or tightened
         finally:
-            for shared in files:
-                shared.close()
+            for shared in files + [mode_guard]:
+                if shared:
+                    shared.close()
     except (AwsFileError, FileIOError) as exc:
         module.fail_json(msg=str(exc), **result)
 
-    for warning in outcome.warnings + [w for shared in files for w in shared.warnings]:
+    for warning in outcome.warnings + [w for shared in files + [mode_guard] if shared for w in shared.warnings]:
         module.warn(warning)
-    result["changed"] = bool(outcome.changes)
+    result["changed"] = bool(outcome.changes) or tightened or bool(loose and module.check_mode)
     result["changes"] = [dict(file=path, section=section, key=key, action=action)
                          for path, section, key, action in outcome.changes]
     keys = []

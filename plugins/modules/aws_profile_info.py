@@ -116,6 +116,13 @@ services:
   returned: always
   type: dict
   sample: {local: {s3: {endpoint_url: "http://127.0.0.1:9000"}}}
+credentials_private:
+  description:
+    - Whether the credentials file is private, that is missing or with no access for group and others
+      (M(devkeys.aws.aws_profile) tightens a looser mode to 0600).
+  returned: always
+  type: bool
+  sample: true
 shell_exports:
   description:
     - For each path of O(shell_files) (expanded), the profile its managed block exports.
@@ -193,10 +200,11 @@ def main():
     credentials_path = default_path(module.params["credentials_file"], home, "AWS_SHARED_CREDENTIALS_FILE",
                                     "credentials")
     config_path = default_path(module.params["config_file"], home, "AWS_CONFIG_FILE", "config")
-    files = [SharedFile(credentials_path, uid), SharedFile(config_path, uid)]
+    files = [SharedFile(credentials_path, uid, private=True), SharedFile(config_path, uid)]
     try:
         try:
             texts = [decode(shared.read(), shared.path) for shared in files]
+            credentials_private = files[0].loose_mode() is None
         finally:
             for shared in files:
                 shared.close()
@@ -214,6 +222,7 @@ def main():
         sso_sessions=found["sso_sessions"],
         services=found["services"],
         shell_exports=shell_exports,
+        credentials_private=credentials_private,
     )
 
 

@@ -218,6 +218,33 @@ def test_backup_and_tightened_mode_warning(ansible, home):
     assert SECRET not in run.output and NEW_SECRET not in run.output
 
 
+@pytest.mark.parametrize("args", [
+    {"name": "dev", "aws_access_key_id": FAKE_KEY},  # the same key: the credentials file is used, not changed
+    {"name": "dev", "region": "us-east-1"},  # a settings-only call: the credentials file is only guarded
+])
+def test_loose_credentials_file_is_tightened_without_other_change(ansible, home, args):
+    credentials = aws_dir(home) / "credentials"
+    config = aws_dir(home) / "config"
+    content = "[dev]\naws_access_key_id = %s\naws_secret_access_key = %s\n" % (FAKE_KEY, SECRET)
+    write(credentials, content)
+    write(config, "[profile dev]\nregion = us-east-1\n")
+    credentials.chmod(0o644)
+    config.chmod(0o644)
+
+    checked = ansible.task(MODULE, args, publish=True, args=["--check"]).assert_ok()
+    assert checked.published()["result"]["changed"] is True and mode(credentials) == 0o644
+
+    run = ansible.task(MODULE, args, publish=True).assert_ok()
+    result = run.published()["result"]
+    assert result["changed"] is True and result["changed_keys"] == []
+    assert result["warnings"] == ["Tightened the mode of %s from 0644 to 0600: it holds secrets" % credentials]
+    assert mode(credentials) == 0o600 and credentials.read_text() == content
+    assert mode(config) == 0o644  # the config file keeps its mode
+
+    again = ansible.task(MODULE, args, publish=True).assert_ok()
+    assert again.published()["result"]["changed"] is False
+
+
 @pytest.mark.slow
 def test_parallel_writers_lose_no_update(ansible, home, tmp_path):
     hosts = ["h%02d" % n for n in range(24)]

@@ -109,6 +109,21 @@ def test_converged_rerun_rewrites_only_what_drifted(tmp_path, ansible_aws, aws, 
     assert ansible_aws.playbook(SETUP, inventory=inventory).assert_ok().changed() == 0
 
 
+def test_rerun_makes_a_loosened_credentials_file_private_again(tmp_path, ansible_aws, users):
+    inventory = workstations(tmp_path, {"ws1": fleet(tmp_path)["ws1"]})
+    ansible_aws.playbook(SETUP, inventory=inventory).assert_ok()
+    credentials_file = home_of(tmp_path, "ws1") / ".aws" / "credentials"
+    content = credentials_file.read_bytes()
+    credentials_file.chmod(0o644)
+
+    run = ansible_aws.playbook(SETUP, inventory=inventory).assert_ok()
+
+    assert run.recap["ws1"]["changed"] == 1
+    assert "Tightened the mode of" in run.output
+    assert stat.S_IMODE(credentials_file.stat().st_mode) == 0o600 and credentials_file.read_bytes() == content
+    assert ansible_aws.playbook(SETUP, inventory=inventory).assert_ok().changed() == 0
+
+
 def _creds_of(home, profile):
     frozen = credentials(home, profile)
     return {"aws_access_key_id": frozen.access_key, "aws_secret_access_key": frozen.secret_key}

@@ -158,3 +158,38 @@ def test_a_key_that_never_verifies_is_deleted(iam, proxy, ansible_aws, figures):
     assert proxy.count("sts", "GetCallerIdentity") >= 2
     assert proxy.count("iam", "DeleteAccessKey") >= 1
     assert keys == {old_id: "Active"}
+
+
+@pytest.mark.slow
+def test_a_key_that_cannot_be_retired_fails_only_its_users_hosts(tmp_path, iam, proxy, ansible_aws, figures):
+    """The first UpdateAccessKey of the batched retirement is refused: that user's host fails, naming the key;
+    its new key is stored and works, its old key stays Active; the other user's rotation completes."""
+    homes = {name: tmp_path / name for name in ("ws-a", "ws-b")}
+    for name, home in homes.items():
+        home.mkdir()
+        iam.create_user(UserName=f"dev-{name}")
+    inventory = workstation_inventory(tmp_path / "inventory.yml", homes, proxy.url)
+    _run(ansible_aws, inventory, rotate=False).assert_ok()
+    old = {name: credentials_of(home) for name, home in homes.items()}
+
+    proxy.configure(faults=[Fault("invalid_token", service="iam", action="UpdateAccessKey", calls=[1])])
+    run = _run(ansible_aws, inventory, rotate=True)
+    failed_hosts = sorted(host for host, counts in run.recap.items() if counts.get("failures"))
+    new = {name: credentials_of(home) for name, home in homes.items()}
+    keys = {name: user_keys(iam, f"dev-{name}") for name in homes}
+    figures.record(
+        load="2 workstations, 2 IAM users: setup, then a rotation",
+        faults=f"the first iam:UpdateAccessKey (retiring an old key) refused: {proxy.injected_total()} injected",
+        bad_inputs=0,
+        lost="nothing" if len(failed_hosts) == 1 else f"failed hosts: {failed_hosts}",
+        recap=run.recap, keys=keys,
+    )
+    assert run.rc == 2 and len(failed_hosts) == 1, run.output[-3000:]
+    [failed] = failed_hosts
+    [healthy] = [name for name in homes if name != failed]
+    assert f"Failed to set access key {old[failed][0]} of IAM user 'dev-{failed}' Inactive" in run.output
+    for name in homes:
+        assert new[name][0] != old[name][0]
+        assert keys[name][new[name][0]] == "Active" and key_works(proxy.url, *new[name], f"dev-{name}")
+    assert keys[failed][old[failed][0]] == "Active"
+    assert keys[healthy][old[healthy][0]] == "Inactive"

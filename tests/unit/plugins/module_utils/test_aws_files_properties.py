@@ -164,11 +164,13 @@ HEADER_LINES = st.sampled_from(["[dev]", "[prod]", "[profile a]", "[sso-session 
 BODY_LINES = st.sampled_from(
     ["key = v", "KEY=v", "key: v", "other = 1", "k[0] = v", "a = b = c", "a : b", "key =", "# c", "; c", ""] * 3
     + ["key", "= v", ": v", "  nested = 1", "  key = 1", "\tx = 1", "  text", "  # c", "   "])
+
+
 @st.composite
 def line_files(draw):
     """Sections of mostly plain lines, with each kind of trap now and then."""
     lines = draw(st.lists(st.sampled_from(["", "# c", "  "]), max_size=2))
-    for _ in range(draw(st.integers(0, 4))):
+    for _section in range(draw(st.integers(0, 4))):
         lines.append(draw(HEADER_LINES))
         lines.extend(draw(st.lists(BODY_LINES, max_size=4)))
     newline = draw(st.sampled_from(["\n", "\r\n"]))

@@ -216,3 +216,29 @@ def test_no_stale_temps_in_a_clean_directory(tmp_path):
     shared.read()
     assert not shared.has_stale_temps()
     shared.close()
+
+
+@pytest.mark.parametrize("mode, private, loose", [
+    (0o644, True, 0o644), (0o640, True, 0o640), (0o604, True, 0o604), (0o600, True, None), (0o400, True, None),
+    (0o644, False, None),
+])
+def test_loose_mode_and_tighten_keep_the_content(tmp_path, mode, private, loose):
+    path = tmp_path / "credentials"
+    path.write_bytes(b"[dev]\naws_secret_access_key = s\n")
+    path.chmod(mode)
+    shared = SharedFile(str(path), private=private)
+    try:
+        assert shared.loose_mode() == loose
+        assert shared.tighten() is (loose is not None)
+    finally:
+        shared.close()
+    assert stat.S_IMODE(path.stat().st_mode) == (0o600 if loose else mode)
+    assert path.read_bytes() == b"[dev]\naws_secret_access_key = s\n"
+    assert shared.warnings == ([] if loose is None else
+                               ["Tightened the mode of %s from %04o to 0600: it holds secrets" % (path, mode)])
+
+
+def test_loose_mode_of_a_missing_file_is_none(tmp_path):
+    shared = SharedFile(str(tmp_path / "no" / "credentials"), private=True)
+    assert shared.loose_mode() is None and shared.tighten() is False
+    assert not (tmp_path / "no").exists()
