@@ -487,7 +487,8 @@ def _trap_warnings(doc, file_kind):
         warnings.append(
             "%s line %d: a [DEFAULT] section's keys are read into every profile by botocore"
             % (doc.path, doc.line_number(offset)))
-    if file_kind == "credentials" and "[profile " in doc.text:
+    # the names joined: one C-speed search instead of a Python loop over every section
+    if file_kind == "credentials" and "\nprofile " in "\n" + "\n".join(doc.names):
         for position, raw in enumerate(doc.names):
             if raw.startswith("profile "):
                 warnings.append(

@@ -434,7 +434,7 @@ def main():
     outcome = dict(changed=any(result["changed"] for result in results), batch_results=results)
     if module._diff:
         outcome["diff"] = _iam_keys.batch_diff(results)
-    failures = ["%s" % result["msg"] for result in results if result["failed"]]
+    failures = [result["msg"] for result in results if result["failed"]]
     if failures:
         module.fail_json(
             msg="Failed to converge %d of %d access key requests: %s" % (len(failures), len(results), "; ".join(failures)),
