@@ -7,6 +7,7 @@ session the renderer rewrites docs/reliability.md from every figure file present
 """
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -18,6 +19,15 @@ from harness.paths import PYTHON, REPO
 
 FIGURES_DIR = REPO / "tests" / "output" / "reliability"
 RENDERER = REPO / "tests" / "tools" / "render_reliability.py"
+# Access key IDs moto issued in a run: the figures name them "key-1", "key-2", ... (per test, in order of
+# first appearance), so the published report keeps which key is which without carrying key IDs.
+ACCESS_KEY_ID_RE = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
+
+
+def without_key_ids(text):
+    """``text`` with every access key ID replaced by a stable placeholder."""
+    names = {}
+    return ACCESS_KEY_ID_RE.sub(lambda match: names.setdefault(match.group(), "key-%d" % (len(names) + 1)), text)
 
 
 class Figures:
@@ -37,7 +47,8 @@ class Figures:
         self.data["seconds"] = round(time.monotonic() - self.started, 1)
         FIGURES_DIR.mkdir(parents=True, exist_ok=True)
         name = self.data["test"].replace("/", "_").replace("[", "-").replace("]", "")
-        (FIGURES_DIR / f"{name}.json").write_text(json.dumps(self.data, indent=2, sort_keys=True, default=str) + "\n")
+        text = json.dumps(self.data, indent=2, sort_keys=True, default=str)
+        (FIGURES_DIR / f"{name}.json").write_text(without_key_ids(text) + "\n")
 
 
 @pytest.hookimpl(hookwrapper=True)
