@@ -41,6 +41,8 @@ import time
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+# opening the file to read it or change its mode: never through a link, never a terminal, never blocking on a FIFO
+_OPEN_EXISTING = os.O_RDONLY | os.O_NOFOLLOW | os.O_NOCTTY | os.O_NONBLOCK
 
 
 class FileIOError(Exception):
@@ -177,8 +179,7 @@ class SharedFile(object):
         if not self._open_dir(create=False):
             return b""
         try:
-            fd = os.open(self._name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NOCTTY | os.O_NONBLOCK,
-                         dir_fd=self._dir_fd)
+            fd = os.open(self._name, _OPEN_EXISTING, dir_fd=self._dir_fd)
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 return b""
@@ -265,15 +266,18 @@ class SharedFile(object):
         if mode is None:
             return False
         try:
-            fd = os.open(self._name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NOCTTY | os.O_NONBLOCK, dir_fd=self._dir_fd)
+            fd = os.open(self._name, _OPEN_EXISTING, dir_fd=self._dir_fd)
             try:
                 os.fchmod(fd, FILE_MODE)
             finally:
                 os.close(fd)
         except OSError as exc:
             raise FileIOError("change the mode of", self.path, _strerror(exc))
-        self.warnings.append("Tightened the mode of %s from %04o to 0600: it holds secrets" % (self.path, mode))
+        self._warn_tightened(mode)
         return True
+
+    def _warn_tightened(self, mode):
+        self.warnings.append("Tightened the mode of %s from %04o to 0600: it holds secrets" % (self.path, mode))
 
     # -- writing --------------------------------------------------------
 
@@ -283,8 +287,7 @@ class SharedFile(object):
         if current is not None:
             mode = stat.S_IMODE(current.st_mode)
             if self.private and mode & 0o077:
-                self.warnings.append("Tightened the mode of %s from %04o to 0600: it holds secrets"
-                                     % (self.path, mode))
+                self._warn_tightened(mode)
                 mode = FILE_MODE
             if os.geteuid() == 0:
                 uid = current.st_uid if uid == -1 else uid

@@ -230,20 +230,20 @@ class KeyStsClients:
     """
 
     def __init__(self, module):
-        self.module = module
-        self.session = None
+        self.region, self.endpoint_url, params = get_aws_connection_info(module)
+        self.profile = params.get("profile_name")
+        self.verify_tls = params.get("verify")
+        # verify_key does the retrying; one attempt per call and short timeouts keep it within verify_timeout.
+        self.config = botocore.config.Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=10)
+        if params.get("aws_config") is not None:
+            self.config = params["aws_config"].merge(self.config)
+        self.session = None  # made on first use: a run that creates no key needs none
         self.lock = threading.Lock()
 
     def client(self, key):
         with self.lock:
             if self.session is None:
-                self.region, self.endpoint_url, params = get_aws_connection_info(self.module)
-                self.verify_tls = params.get("verify")
-                # verify_key does the retrying; one attempt per call and short timeouts keep it within verify_timeout.
-                self.config = botocore.config.Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=10)
-                if params.get("aws_config") is not None:
-                    self.config = params["aws_config"].merge(self.config)
-                self.session = boto3.session.Session(profile_name=params.get("profile_name"))
+                self.session = boto3.session.Session(profile_name=self.profile)
             return self.session.client(
                 "sts",
                 region_name=self.region,

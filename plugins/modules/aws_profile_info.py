@@ -167,17 +167,14 @@ def shell_export(text, marker):
 
 
 def read_shell_exports(paths, marker):
-    """Map each path to shell_export() of its text; a missing file maps to None."""
+    """Map each path to shell_export() of its text; a missing file reads as empty (no block: None)."""
     exports = {}
     for path in paths:
+        shared = SharedFile(path)
         try:
-            with open(path, "rb") as handle:
-                text = handle.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            exports[path] = None
-            continue
-        except OSError as exc:
-            raise FileIOError("read", path, exc.strerror or exc)
+            text = shared.read().decode("utf-8", "replace")
+        finally:
+            shared.close()
         exports[path] = shell_export(text, marker)
     return exports
 
