@@ -563,16 +563,15 @@ def render(results, images, raw_path):
         "",
         "Ansible's cost per host is mostly one worker and one module run per task (a Python start on the host or the "
         "controller). Per host, the **floor** runs 2 modules (one on the host, one delegated); **today's composition** "
-        "runs 4 (three on the host, one delegated); **setup-dev.yml** runs 2 on a first run (read what the host "
-        "holds, then write) and 1 on a converged re-run (read; nothing differs, so nothing is written), plus a few "
-        "steps without a module (argument check, `set_fact`, the failure check, an empty loop over the shell "
-        "start-up files). Its IAM work is not per host: one `iam_access_key` run with `batch` on the controller "
-        "handles every IAM user of the batch over one connection (reads only on a re-run). So the re-run stays near "
-        "the floor at every N, and the first run costs one module run per host more. Against the "
-        "composition, 2 module runs per host (plus the cheap steps) against 4 cannot be 2x faster: the one run more "
-        "than the composition's per-host minimum is the read that makes setup-dev.yml converge (keep the key the "
-        "workstation holds); the composition never reads, which is why its second run adds a key and its third "
-        "fails. That target is reported as measured rather than met by dropping the read.",
+        "runs 4 (three on the host, one delegated); **setup-dev.yml** runs 1, on a first run as on a converged "
+        "re-run, plus a few steps without a module (argument check, `set_fact`, the failure check, an empty loop "
+        "over the shell start-up files, a skipped task). Its IAM work is not per host: one `iam_access_key` run "
+        "with `batch` and `held_unknown` on the controller handles every IAM user of the batch over one connection "
+        "before any host is read. A user without keys gets its first key there - no workstation can hold a working "
+        "key of such a user - so on a first run the workstation is not read, only written (the write also reports "
+        "the shell start-up files). On a re-run that same IAM run only lists which keys may be kept; each "
+        "workstation is read and, when it holds such a key, nothing is written and IAM is asked nothing more. A "
+        "workstation that holds a key to replace costs one module run more (read, then write) and a second IAM run.",
         "",
     ]
     if problems:

@@ -302,19 +302,27 @@ def _rolled_back(user_keys, access_key_id, error):
     return AnsibleAWSError(message="%s; the new key %s was deleted again" % (message, access_key_id))
 
 
-def converge(user_keys, held_key_id, policy, now, check_mode=False, verifier=None):
+def converge(user_keys, held_key_id, policy, now, check_mode=False, verifier=None, held_unknown=False):
     """Read the user's keys, plan, and (unless ``check_mode``) execute; return the module result.
 
-    Reads ListAccessKeys, and ListUserTags only when a description is managed
-    or a key is to be deleted (its tag goes with it). A plan that cannot be
-    carried out raises AnsibleAWSError with the user's keys in ``kwargs``.
+    Reads ListAccessKeys, and ListUserTags only when the user has keys and a
+    description is managed or a key is to be deleted (its tag goes with it).
+    With ``held_unknown`` the consumer was not read: see plan_for_unread_consumer.
+    A plan that cannot be carried out raises AnsibleAWSError with the user's
+    keys in ``kwargs``.
     """
     keys = user_keys.list_keys()
-    plan = _key_plan.plan_keys(keys, held_key_id, policy, now)
+
+    def decide():
+        if held_unknown:
+            return _key_plan.plan_for_unread_consumer(keys, policy, now)
+        return _key_plan.plan_keys(keys, held_key_id, policy, now)
+
+    plan = decide()
     with_descriptions = policy.description is not None or bool(plan.deleted_access_key_ids)
-    if with_descriptions:
+    if with_descriptions and keys:
         user_keys.read_descriptions(keys)
-        plan = _key_plan.plan_keys(keys, held_key_id, policy, now)
+        plan = decide()
     before = [key_view(key, now, with_descriptions) for key in keys]
     if plan.failure:
         raise AnsibleAWSError(
@@ -345,6 +353,8 @@ def converge(user_keys, held_key_id, policy, now, check_mode=False, verifier=Non
         result["secret_access_key"] = new_key["secret_access_key"]
     if user_arn:
         result["user_arn"] = user_arn
+    if held_unknown:
+        result["keepable_access_key_ids"] = plan.keepable_access_key_ids
     return result
 
 

@@ -6,6 +6,7 @@
 the key the consumer holds and what is wanted, and returns a ``KeyPlan``: the
 ordered IAM actions to take, why, and what the module will report. It calls
 nothing; the module executes the plan (or, in check mode, only reports it).
+``plan_for_unread_consumer(keys, policy, now)`` decides before the consumer is read.
 
 A key is a dict: ``access_key_id``, ``status`` (Active/Inactive), ``create_date``
 (timezone-aware datetime) and ``description`` (str, or None when the key has
@@ -68,6 +69,7 @@ class KeyPlan:
         self.created = False
         self.replaced_access_key_id = None
         self.deleted_access_key_ids = []
+        self.keepable_access_key_ids = []
 
     @property
     def changed(self):
@@ -123,10 +125,33 @@ def plan_keys(keys, held_key_id, policy, now):
         if victim.get("description") is not None:
             plan.actions.append(Action(UNTAG, victim["access_key_id"], "its key was deleted"))
 
-    plan.actions.append(Action(CREATE, NEW_KEY, reason))
-    plan.created = True
     if held is not None:
         plan.replaced_access_key_id = held_key_id
+    return _plan_create(plan, reason, policy)
+
+
+def plan_for_unread_consumer(keys, policy, now):
+    """Decide for a ``state=present`` policy before the consumer was read.
+
+    A user without access keys has no consumer holding a working key, so its
+    first key is created now. Otherwise nothing changes and the plan lists in
+    ``keepable_access_key_ids`` the keys ``plan_keys`` would keep without any
+    IAM call if the consumer holds one of them; for any other held key the
+    caller reads the consumer and plans again.
+    """
+    plan = KeyPlan()
+    if not keys:
+        return _plan_create(plan, "the user has no access key", policy)
+    for key in sorted(keys, key=lambda key: key["create_date"]):
+        kept = plan_keys(keys, key["access_key_id"], policy, now)
+        if kept.access_key_id == key["access_key_id"] and not kept.actions:
+            plan.keepable_access_key_ids.append(key["access_key_id"])
+    return plan
+
+
+def _plan_create(plan, reason, policy):
+    plan.actions.append(Action(CREATE, NEW_KEY, reason))
+    plan.created = True
     if policy.description:
         plan.actions.append(Action(TAG, NEW_KEY, "description", policy.description))
     return plan

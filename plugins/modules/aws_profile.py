@@ -42,10 +42,13 @@ description:
     same write; a temporary C(ASIA...) key requires O(aws_session_token)."
   - Secret values never appear in results, diffs, warnings or logs, also at C(-vvvv); the diff shows
     C(<secret changed>) or C(<secret unchanged>) instead.
+  - With O(shell_files), it also reports (read only) which AWS profile each shell start-up file exports, as
+    M(devkeys.aws.aws_profile_info) does, so a play that writes without reading first knows which files to fix.
 author:
   - devkeys.aws maintainers (@devkeys)
 extends_documentation_fragment:
   - devkeys.aws.aws_files
+  - devkeys.aws.shell_exports
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -246,6 +249,13 @@ backup_files:
   returned: always
   type: list
   elements: str
+shell_exports:
+  description:
+    - For each path of O(shell_files) (expanded), the profile its managed block exports, as
+      RV(devkeys.aws.aws_profile_info#module:shell_exports).
+  returned: when O(shell_files) is set
+  type: dict
+  sample: {/home/alice/.bashrc: dev, /home/alice/.zshrc: null}
 warnings:
   description:
     - Traps found in the files, for example a C([DEFAULT]) section (its keys leak into every profile),
@@ -269,6 +279,10 @@ from ansible_collections.devkeys.aws.plugins.module_utils._file_io import (
     default_path,
     lookup_owner,
 )
+from ansible_collections.devkeys.aws.plugins.module_utils._shell_exports import (
+    SHELL_EXPORT_OPTIONS,
+    read_shell_exports,
+)
 
 
 def main():
@@ -289,6 +303,7 @@ def main():
             owner=dict(type="str"),
             group=dict(type="str"),
             backup=dict(type="bool", default=False),
+            **SHELL_EXPORT_OPTIONS
         ),
         supports_check_mode=True,
     )
@@ -353,6 +368,8 @@ def main():
             for shared in files + [mode_guard]:
                 if shared:
                     shared.close()
+        if params["shell_files"]:
+            result["shell_exports"] = read_shell_exports(params["shell_files"], params["shell_marker"])
     except (AwsFileError, FileIOError) as exc:
         module.fail_json(msg=str(exc), **result)
 

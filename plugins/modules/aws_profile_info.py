@@ -21,6 +21,7 @@ author:
   - devkeys.aws maintainers (@devkeys)
 extends_documentation_fragment:
   - devkeys.aws.aws_files
+  - devkeys.aws.shell_exports
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -34,19 +35,6 @@ options:
     description:
       - User (name or uid) whose home holds the default C(~/.aws) files.
     type: str
-  shell_files:
-    description:
-      - Shell start-up files (for example C(~/.bashrc)) to scan for the managed C(export AWS_PROFILE=...) block.
-      - C(~) and C(~user) are expanded, as for the other paths.
-    type: list
-    elements: path
-    default: []
-  shell_marker:
-    description:
-      - The O(ansible.builtin.blockinfile#module:marker) of the managed block, C({mark}) standing for C(BEGIN) and
-        C(END).
-    type: str
-    default: "# {mark} devkeys.aws: default AWS profile"
 seealso:
   - module: devkeys.aws.aws_profile
 """
@@ -133,8 +121,6 @@ shell_exports:
   sample: {/home/alice/.bashrc: dev, /home/alice/.zshrc: null}
 """
 
-import shlex
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devkeys.aws.plugins.module_utils._aws_files import AwsFileError, decode, read_profiles
@@ -144,39 +130,10 @@ from ansible_collections.devkeys.aws.plugins.module_utils._file_io import (
     default_path,
     lookup_owner,
 )
-
-
-def shell_export(text, marker):
-    """The profile the managed block of a shell start-up file exports: None without a block, "" if unclear."""
-    lines = text.splitlines()
-    begin, end = marker.replace("{mark}", "BEGIN"), marker.replace("{mark}", "END")
-    if begin not in lines and end not in lines:
-        return None
-    if lines.count(begin) != 1 or lines.count(end) != 1:
-        return ""
-    body = lines[lines.index(begin) + 1:lines.index(end)]
-    if len(body) != 1 or not body[0].startswith("export AWS_PROFILE="):
-        return ""
-    try:
-        words = shlex.split(body[0][len("export "):])
-    except ValueError:
-        return ""
-    if len(words) != 1:
-        return ""
-    return words[0][len("AWS_PROFILE="):]
-
-
-def read_shell_exports(paths, marker):
-    """Map each path to shell_export() of its text; a missing file reads as empty (no block: None)."""
-    exports = {}
-    for path in paths:
-        shared = SharedFile(path)
-        try:
-            text = shared.read().decode("utf-8", "replace")
-        finally:
-            shared.close()
-        exports[path] = shell_export(text, marker)
-    return exports
+from ansible_collections.devkeys.aws.plugins.module_utils._shell_exports import (
+    SHELL_EXPORT_OPTIONS,
+    read_shell_exports,
+)
 
 
 def main():
@@ -185,8 +142,7 @@ def main():
             credentials_file=dict(type="path"),
             config_file=dict(type="path"),
             owner=dict(type="str"),
-            shell_files=dict(type="list", elements="path", default=[]),
-            shell_marker=dict(type="str", default="# {mark} devkeys.aws: default AWS profile"),
+            **SHELL_EXPORT_OPTIONS
         ),
         supports_check_mode=True,
     )

@@ -71,6 +71,9 @@ options:
       verify:
         description: See O(verify).
         type: bool
+      held_unknown:
+        description: See O(held_unknown).
+        type: bool
     version_added: 0.1.0
   concurrency:
     description:
@@ -92,6 +95,19 @@ options:
       - A held key that was deleted or deactivated in IAM, or that is not a key of O(user_name), is replaced.
     type: str
     aliases: [id]
+  held_unknown:
+    description:
+      - The caller has not read yet which key the consumer holds (leave O(access_key_id) unset).
+      - When the user has no access key at all, no consumer can hold a working key of that user, so a key is
+        created (verified and described) as for a consumer that holds none.
+      - Otherwise nothing changes and RV(keepable_access_key_ids) lists the keys this module would keep as they are
+        if the consumer holds one of them; read the consumer, and call again with O(access_key_id) only when it
+        holds none of them.
+      - Lets a play write a new workstation's profile without reading the workstation first.
+      - Only with O(state=present); cannot be combined with O(access_key_id) or O(active).
+    type: bool
+    default: false
+    version_added: 0.1.0
   active:
     description:
       - Set the status of O(access_key_id) to C(Active) (V(true)) or C(Inactive) (V(false)). Nothing else happens
@@ -138,8 +154,8 @@ options:
 notes:
   - Set C(no_log=true) on the task that registers the result, because RV(secret_access_key) is the secret of the
     new key.
-  - With O(description) or when a key is deleted the module reads the user's tags (C(iam:ListUserTags)); otherwise a
-    run that changes nothing makes a single IAM call, C(iam:ListAccessKeys).
+  - With O(description) or when a key is deleted the module reads the user's tags (C(iam:ListUserTags)) unless the
+    user has no keys; otherwise a run that changes nothing makes a single IAM call, C(iam:ListAccessKeys).
   - Every AWS call is retried with a jittered backoff on throttling.
   - For the tests of this collection only, the environment variable E(DEVKEYS_TEST_NOW) (an ISO 8601 time)
     replaces the current time when key ages are computed. Never set it in production.
@@ -262,6 +278,14 @@ deleted_access_key_ids:
   type: list
   elements: str
   sample: []
+keepable_access_key_ids:
+  description:
+    - With O(held_unknown), the user's keys (oldest first) that this module would keep as they are, with no IAM
+      write, if the consumer holds one of them; empty when a key was created or every key needs a change.
+  returned: with O(held_unknown) (with O(batch), in each of RV(batch_results))
+  type: list
+  elements: str
+  sample: [AKIAIOSFODNN7EXAMPLE]
 user_arn:
   description: The ARN GetCallerIdentity answered with the new key.
   returned: when a key was created and verified
@@ -328,6 +352,7 @@ REQUEST_OPTIONS = dict(
     on_key_limit=dict(type="str", choices=["fail", "delete_inactive"], default="fail"),
     description=dict(type="str"),
     verify=dict(type="bool", default=True),
+    held_unknown=dict(type="bool", default=False),
 )
 
 
@@ -352,6 +377,10 @@ def request_error(request):
     if request["active"] is not None and (request["rotate"] or request["max_age_days"] is not None):
         return ("Failed to manage access keys of IAM user '%s': active cannot be combined with rotate "
                 "or max_age_days" % user_name)
+    if request["held_unknown"] and (request["state"] == "absent" or request["access_key_id"]
+                                    or request["active"] is not None):
+        return ("Failed to manage access keys of IAM user '%s': held_unknown cannot be combined with state=absent, "
+                "access_key_id or active" % user_name)
     if request["max_age_days"] is not None and request["max_age_days"] < 1:
         return "Failed to manage access keys of IAM user '%s': max_age_days must be at least 1" % user_name
     return None
@@ -404,6 +433,7 @@ def main():
                 now,
                 check_mode=module.check_mode,
                 verifier=verifier(request["user_name"]) if request["verify"] else None,
+                held_unknown=request["held_unknown"],
             )
         except AnsibleAWSError as e:
             return dict(e.kwargs, failed=True, msg=e.message, changed=False)

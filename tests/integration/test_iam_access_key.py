@@ -462,3 +462,47 @@ def test_batch_check_mode_and_diff(ansible_aws, iam, user):
 def test_batch_bad_requests_are_refused(ansible_aws, args, message):
     result = failing(ansible_aws, args)
     assert message in result["msg"]
+
+
+def test_held_unknown_creates_only_the_first_key_without_reading_tags(ansible_aws, iam, user, aws):
+    """A user without keys gets one (ListAccessKeys, CreateAccessKey, TagUser, then STS); with keys nothing changes."""
+    args = {"user_name": user, "held_unknown": True, "max_age_days": 90, "description": "laptop"}
+    before = api_requests(aws)
+    run, first = converge(ansible_aws, args)
+    assert api_requests(aws) - before == 4
+    assert run.recap["localhost"]["changed"] == 1
+    assert first["created"] is True and first["keepable_access_key_ids"] == []
+    assert [a["reason"] for a in first["plan"]] == ["the user has no access key", "description"]
+    assert iam_keys(iam) == [(first["access_key_id"], "Active")]
+    assert iam_tags(iam) == {first["access_key_id"]: "laptop"}
+
+    before = api_requests(aws)
+    run, again = converge(ansible_aws, args)
+    assert api_requests(aws) - before == 2  # ListAccessKeys, ListUserTags
+    assert run.recap["localhost"]["changed"] == 0
+    assert again["created"] is False and "secret_access_key" not in again and "access_key_id" not in again
+    assert again["keepable_access_key_ids"] == [first["access_key_id"]]
+    assert iam_keys(iam) == [(first["access_key_id"], "Active")]
+
+
+@pytest.mark.parametrize("status, description, rotate, keepable", [
+    ("Active", "laptop", False, True),
+    ("Active", "other", False, False),  # keeping it would re-tag it
+    ("Inactive", "laptop", False, False),
+    ("Active", "laptop", True, False),
+])
+def test_held_unknown_lists_the_keys_a_consumer_may_keep(ansible_aws, iam, user, status, description, rotate, keepable):
+    old = make_key(iam, status=status, description=description)
+    run, result = converge(ansible_aws, {"user_name": user, "held_unknown": True, "description": "laptop",
+                                         "rotate": rotate})
+    assert run.recap["localhost"]["changed"] == 0 and result["plan"] == []
+    assert result["keepable_access_key_ids"] == ([old] if keepable else [])
+    assert iam_keys(iam) == [(old, status)]
+    assert iam_tags(iam) == {old: description}
+
+
+@pytest.mark.parametrize("extra", [{"access_key_id": "AKIAFAKE0000000000A1"}, {"state": "absent", "access_key_id": "AKIAFAKE0000000000A1"},
+                                   {"access_key_id": "AKIAFAKE0000000000A1", "active": False}])
+def test_held_unknown_is_refused_with_a_held_key(ansible_aws, user, extra):
+    result = failing(ansible_aws, dict({"user_name": user, "held_unknown": True}, **extra))
+    assert "held_unknown cannot be combined with state=absent, access_key_id or active" in result["msg"]

@@ -85,6 +85,38 @@ def test_setup_dev_configures_every_workstation_and_rerun_changes_nothing(tmp_pa
     assert key_states(users, "team") == {team_key: "Active"}
 
 
+def _statuses(run, task_suffix):
+    return {entry["host"]: entry["status"] for entry in run.results if entry["task"].endswith(task_suffix)}
+
+
+def test_first_run_writes_without_reading_and_still_fixes_the_shell_files(tmp_path, ansible_aws, aws, users):
+    """Users without keys get their key before any host is read; the writes report the shell files instead."""
+    block = "# BEGIN devkeys.aws: default AWS profile\nexport AWS_PROFILE=old\n# END devkeys.aws: default AWS profile\n"
+    hosts = fleet(tmp_path)
+    inventory = workstations(tmp_path, {"ws2": hosts["ws2"], "ws3": dict(hosts["ws3"], workstation_default_profile="team")})
+    ws2, ws3 = home_of(tmp_path, "ws2"), home_of(tmp_path, "ws3")
+    (ws2 / ".bashrc").write_text("alias ll='ls -l'\n" + block, encoding="utf-8")
+    (ws3 / ".zshrc").write_text(block, encoding="utf-8")
+    before = aws_requests(aws)
+
+    first = ansible_aws.playbook(SETUP, inventory=inventory).assert_ok()
+
+    assert _statuses(first, "Read the profiles and shell exports this workstation holds") == {"ws2": "skipped", "ws3": "skipped"}
+    assert _statuses(first, "Keep or create one access key per IAM user") == {"ws2": "skipped"}
+    # ListAccessKeys, CreateAccessKey, TagUser for `team`, then GetCallerIdentity with the new key.
+    assert aws_requests(aws) - before == 4
+    team_key = credentials(ws2, "team").access_key
+    assert credentials(ws3, "team").access_key == team_key and key_states(users, "team") == {team_key: "Active"}
+    assert (ws2 / ".bashrc").read_text(encoding="utf-8") == "alias ll='ls -l'\n"
+    for name in (".bashrc", ".zshrc"):
+        assert (ws3 / name).read_text(encoding="utf-8") == block.replace("=old", "=team")
+
+    second = ansible_aws.playbook(SETUP, inventory=inventory).assert_ok()
+    assert second.changed() == 0, second.recap
+    assert _statuses(second, "Read the profiles and shell exports this workstation holds") == {"ws2": "ok", "ws3": "ok"}
+    assert _statuses(second, "Keep or create one access key per IAM user") == {"ws2": "skipped"}
+
+
 def test_converged_rerun_rewrites_only_what_drifted(tmp_path, ansible_aws, aws, users):
     hosts = fleet(tmp_path)
     hosts["ws1"]["workstation_profiles"].append({"name": "gone", "state": "absent"})

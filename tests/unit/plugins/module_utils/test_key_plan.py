@@ -225,3 +225,26 @@ def test_resulting_keys_in_check_mode_placeholder():
         (None, "Active", "x"),
     ]
     assert keys[0]["description"] == "gone"  # input not mutated
+
+
+@pytest.mark.parametrize("keys, rotate, on_key_limit", sorted({(tuple(map(tuple, (sorted(k.items()) for k in keys))), rotate, limit)
+                                                             for keys, _held, rotate, limit in CASES}))
+def test_unread_consumer_creates_only_for_a_user_without_keys(keys, rotate, on_key_limit):
+    keys = [dict(items) for items in keys]
+    policy = kp.KeyPolicy(rotate=rotate, max_age_days=MAX_AGE, on_key_limit=on_key_limit, description="laptop")
+    plan = kp.plan_for_unread_consumer(keys, policy, NOW)
+    if not keys:
+        assert [(a.kind, a.access_key_id, a.value) for a in plan.actions] == [("create", None, None), ("tag", None, "laptop")]
+        assert plan.actions[0].reason == "the user has no access key"
+        assert plan.created is True and plan.keepable_access_key_ids == []
+        return
+    assert plan.actions == [] and plan.created is False and plan.failure is None
+    # A key with another description would be tagged when kept, so only keys already described as wanted qualify.
+    assert plan.keepable_access_key_ids == []
+    described = [dict(k, description="laptop") for k in keys]
+    plan = kp.plan_for_unread_consumer(described, policy, NOW)
+    assert plan.actions == []
+    assert plan.keepable_access_key_ids == [
+        k["access_key_id"] for k in sorted(keys, key=lambda k: k["create_date"])
+        if oracle(keys, k["access_key_id"], rotate, on_key_limit)[0] == "keep"
+    ]
