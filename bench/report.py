@@ -564,12 +564,12 @@ def render(results, images, raw_path):
         "Ansible's cost per host is mostly one worker and one module run per task (a Python start on the host or the "
         "controller). Per host, the **floor** runs 2 modules (one on the host, one delegated); **today's composition** "
         "runs 4 (three on the host, one delegated); **setup-dev.yml** runs 1, on a first run as on a converged "
-        "re-run, plus a few steps without a module (argument check, `set_fact`, the failure check, an empty loop "
-        "over the shell start-up files, a skipped task). Its IAM work is not per host: one `iam_access_key` run "
+        "re-run, plus three steps without a module (argument check, `set_fact`, the failure check) and a skipped "
+        "task (the read on a first run, the write on a re-run). Its IAM work is not per host: one `iam_access_key` run "
         "with `batch` and `held_unknown` on the controller handles every IAM user of the batch over one connection "
         "before any host is read. A user without keys gets its first key there - no workstation can hold a working "
-        "key of such a user - so on a first run the workstation is not read, only written (the write also reports "
-        "the shell start-up files). On a re-run that same IAM run only lists which keys may be kept; each "
+        "key of such a user - so on a first run the workstation is not read, only written (the same write sets "
+        "the shell start-up files' AWS_PROFILE block). On a re-run that same IAM run only lists which keys may be kept; each "
         "workstation is read and, when it holds such a key, nothing is written and IAM is asked nothing more. A "
         "workstation that holds a key to replace costs one module run more (read, then write) and a second IAM run.",
         "",

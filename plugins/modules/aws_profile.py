@@ -42,8 +42,8 @@ description:
     same write; a temporary C(ASIA...) key requires O(aws_session_token)."
   - Secret values never appear in results, diffs, warnings or logs, also at C(-vvvv); the diff shows
     C(<secret changed>) or C(<secret unchanged>) instead.
-  - With O(shell_files), it also reports (read only) which AWS profile each shell start-up file exports, as
-    M(devkeys.aws.aws_profile_info) does, so a play that writes without reading first knows which files to fix.
+  - With O(shell_files), it also reports which AWS profile each shell start-up file exports, as
+    M(devkeys.aws.aws_profile_info) does, and with O(shell_export) sets or removes that export.
 author:
   - devkeys.aws maintainers (@devkeys)
 extends_documentation_fragment:
@@ -129,6 +129,18 @@ options:
     description:
       - Group (name or gid) of the written files and a newly created directory; defaults to the primary group of
         O(owner) when O(owner) is set.
+    type: str
+  shell_export:
+    description:
+      - Make each of O(shell_files) export C(AWS_PROFILE=<this value>) in the block marked with O(shell_marker)
+        (the three-line block M(ansible.builtin.blockinfile) writes, appended to a file that has none), or remove
+        that block when empty. Every byte outside the block stays as it was; a file is replaced atomically and
+        keeps its mode; a missing file is created (0600) only to add a block.
+      - Independent of O(name) and O(state); usually the profile shell sessions should use.
+      - A file whose managed block is broken (a marker without its pair, or twice) is an error naming the file and
+        line. The shell files are checked before and written before the AWS files, so an error leaves every file as
+        it was.
+      - Not set, the shell files are only read.
     type: str
   backup:
     description:
@@ -251,7 +263,7 @@ backup_files:
   elements: str
 shell_exports:
   description:
-    - For each path of O(shell_files) (expanded), the profile its managed block exports, as
+    - For each path of O(shell_files) (expanded), the profile its managed block exports after this call, as
       RV(devkeys.aws.aws_profile_info#module:shell_exports).
   returned: when O(shell_files) is set
   type: dict
@@ -281,8 +293,17 @@ from ansible_collections.devkeys.aws.plugins.module_utils._file_io import (
 )
 from ansible_collections.devkeys.aws.plugins.module_utils._shell_exports import (
     SHELL_EXPORT_OPTIONS,
+    export_block,
     read_shell_exports,
+    set_export,
+    shell_export,
 )
+
+
+def _block_text(text, marker):
+    """The managed block of a shell start-up file, for the diff ("" without one)."""
+    span = export_block(text, marker, "")
+    return "" if span is None else "".join(text.splitlines(True)[span[0]:span[1] + 1])
 
 
 def main():
@@ -303,6 +324,7 @@ def main():
             owner=dict(type="str"),
             group=dict(type="str"),
             backup=dict(type="bool", default=False),
+            shell_export=dict(type="str"),
             **SHELL_EXPORT_OPTIONS
         ),
         supports_check_mode=True,
@@ -340,12 +362,25 @@ def main():
             credentials_path=credentials_path, config_path=config_path)
 
     tightened = False
+    shell_files = [SharedFile(path, uid, gid) for path in params["shell_files"]] if params["shell_export"] is not None else []
+    shell_edits = []
     try:
         try:
+            for shared in shell_files:
+                data = shared.read()
+                text = data.decode("utf-8", "surrogateescape")
+                new_text = set_export(text, params["shell_marker"], params["shell_export"], shared.path)
+                shell_edits.append((shared, data, text, new_text))
             originals = [shared.read() for shared in files]
             outcome = plan(originals)
             stale = any(shared.has_stale_temps() for shared in files)
             loose = [shared for shared in files + [mode_guard] if shared and shared.loose_mode() is not None]
+            if not module.check_mode:
+                for shared, data, text, new_text in shell_edits:
+                    if new_text != text:
+                        if params["backup"] and data:
+                            result["backup_files"].append(shared.backup(data))
+                        shared.write(new_text.encode("utf-8", "surrogateescape"))
             if (outcome.changes or stale or loose) and not module.check_mode:
                 # decided without the lock; now lock (credentials, then config; locking removes temp
                 # files a killed writer left), re-read and decide again
@@ -365,17 +400,21 @@ def main():
                 if mode_guard in loose:
                     tightened = mode_guard.tighten() or tightened
         finally:
-            for shared in files + [mode_guard]:
+            for shared in files + [mode_guard] + shell_files:
                 if shared:
                     shared.close()
-        if params["shell_files"]:
+        if shell_edits:
+            result["shell_exports"] = dict(
+                (shared.path, shell_export(new_text, params["shell_marker"])) for shared, _data, _text, new_text in shell_edits)
+        elif params["shell_files"]:
             result["shell_exports"] = read_shell_exports(params["shell_files"], params["shell_marker"])
     except (AwsFileError, FileIOError) as exc:
         module.fail_json(msg=str(exc), **result)
 
     for warning in outcome.warnings + [w for shared in files + [mode_guard] if shared for w in shared.warnings]:
         module.warn(warning)
-    result["changed"] = bool(outcome.changes) or tightened or bool(loose and module.check_mode)
+    shell_changes = [(shared.path, text, new_text) for shared, _data, text, new_text in shell_edits if new_text != text]
+    result["changed"] = bool(outcome.changes or shell_changes) or tightened or bool(loose and module.check_mode)
     result["changes"] = [dict(file=path, section=section, key=key, action=action)
                          for path, section, key, action in outcome.changes]
     keys = []
@@ -383,8 +422,12 @@ def main():
         if key is not None and key not in keys:
             keys.append(key)
     result["changed_keys"] = keys
-    if module._diff and outcome.diffs:
-        result["diff"] = outcome.diffs
+    diffs = outcome.diffs + [
+        dict(before_header=path, after_header=path, before=_block_text(text, params["shell_marker"]),
+             after=_block_text(new_text, params["shell_marker"]))
+        for path, text, new_text in shell_changes]
+    if module._diff and diffs:
+        result["diff"] = diffs
     module.exit_json(**result)
 
 

@@ -271,3 +271,44 @@ def test_environment_variables_choose_the_paths(ansible, home, tmp_path):
     assert run.published()["result"]["config_file"] == str(other / "cfg")
     assert load_config(str(other / "cfg"))["profiles"]["dev"] == {"region": "x-1"}
     shutil.rmtree(other)
+
+
+SHELL_BEGIN = "# BEGIN devkeys.aws: default AWS profile\n"
+SHELL_END = "# END devkeys.aws: default AWS profile\n"
+
+
+def test_shell_export_sets_and_removes_the_block_and_nothing_else(ansible, home):
+    bashrc, zshrc = home / ".bashrc", home / ".zshrc"
+    bashrc.write_bytes(b"alias ll='ls -l'\r\n# caf\xc3\xa9 \xff\n")  # not UTF-8 at the end: kept byte for byte
+    bashrc.chmod(0o644)
+    args = {"name": "dev", "region": "eu-west-1", "shell_files": ["~/.bashrc", "~/.zshrc"], "shell_export": "dev"}
+    block = SHELL_BEGIN + "export AWS_PROFILE=dev\n" + SHELL_END
+
+    check = ansible.task(MODULE, args, args=["--check", "--diff"], publish=True).assert_ok()
+    assert check.recap["localhost"]["changed"] == 1 and not zshrc.exists() and not aws_dir(home).exists()
+    assert check.published()["result"]["shell_exports"] == {str(bashrc): "dev", str(zshrc): "dev"}
+    assert "+export AWS_PROFILE=dev" in check.output
+
+    ansible.task(MODULE, args).assert_ok()
+    assert bashrc.read_bytes() == b"alias ll='ls -l'\r\n# caf\xc3\xa9 \xff\n" + block.encode()
+    assert zshrc.read_text(encoding="utf-8") == block
+    assert mode(bashrc) == 0o644 and mode(zshrc) == 0o600
+    assert load_config(str(aws_dir(home) / "config"))["profiles"]["dev"] == {"region": "eu-west-1"}
+    again = ansible.task(MODULE, args, publish=True).assert_ok()
+    assert again.recap["localhost"]["changed"] == 0
+
+    removed = ansible.task(MODULE, dict(args, shell_export=""), publish=True).assert_ok()
+    assert removed.recap["localhost"]["changed"] == 1
+    assert removed.published()["result"]["shell_exports"] == {str(bashrc): None, str(zshrc): None}
+    assert bashrc.read_bytes() == b"alias ll='ls -l'\r\n# caf\xc3\xa9 \xff\n" and zshrc.read_text(encoding="utf-8") == ""
+
+
+def test_a_broken_shell_block_fails_before_any_file_is_written(ansible, home):
+    bashrc = home / ".bashrc"
+    bashrc.write_text("x\n" + SHELL_BEGIN + "export AWS_PROFILE=a\n", encoding="utf-8")
+    before = bashrc.read_bytes()
+    run = ansible.task(MODULE, {"name": "dev", "aws_access_key_id": FAKE_KEY, "aws_secret_access_key": SECRET,
+                                "shell_files": ["~/.zshrc", "~/.bashrc"], "shell_export": "dev"})
+    assert run.rc != 0
+    assert "Failed to edit %s line 2: the block marked" % bashrc in run.output
+    assert bashrc.read_bytes() == before and not (home / ".zshrc").exists() and not aws_dir(home).exists()
