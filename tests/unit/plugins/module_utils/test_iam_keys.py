@@ -341,9 +341,13 @@ def test_run_by_user_threads(concurrency):
     import threading
 
     threads = set()
+    # With several threads, requests meet in pairs (8 users): proof that two ran at the same time.
+    pair = threading.Barrier(2, timeout=10) if concurrency > 1 else None
 
     def handle(request):
         threads.add(threading.get_ident())
+        if pair:
+            pair.wait()
         return request["user_name"]
 
     names = ["u%d" % n for n in range(8)]
