@@ -227,8 +227,11 @@ def test_resulting_keys_in_check_mode_placeholder():
     assert keys[0]["description"] == "gone"  # input not mutated
 
 
-@pytest.mark.parametrize("keys, rotate, on_key_limit", sorted({(tuple(map(tuple, (sorted(k.items()) for k in keys))), rotate, limit)
-                                                             for keys, _held, rotate, limit in CASES}))
+UNREAD_CASES = sorted({(tuple(tuple(sorted(k.items())) for k in keys), rotate, limit)
+                       for keys, _held, rotate, limit in CASES})
+
+
+@pytest.mark.parametrize("keys, rotate, on_key_limit", UNREAD_CASES)
 def test_unread_consumer_creates_only_for_a_user_without_keys(keys, rotate, on_key_limit):
     keys = [dict(items) for items in keys]
     policy = kp.KeyPolicy(rotate=rotate, max_age_days=MAX_AGE, on_key_limit=on_key_limit, description="laptop")
