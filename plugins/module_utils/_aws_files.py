@@ -37,8 +37,9 @@ state="present", exclusive=False, credentials_path="credentials", config_path="c
 ``config_target(raw)`` -> (kind, name) | None
     What botocore makes of a config section name (``profile x`` -> profile x).
 
-Speed: a plain ASCII file is validated by one regex pass and a few C-speed
-string passes (linear; docs/benchmarks.md compares one edit with awscli's
+Speed: a plain ASCII file is validated by one regex split at the section
+shapes it repeats, a line scan of what else is left and a few C-speed string
+passes (linear; docs/benchmarks.md compares one edit with awscli's
 ConfigFileWriter.update_config, which validates nothing); anything unusual
 falls back to a line walk that mirrors configparser and names the offending
 line.
@@ -90,7 +91,7 @@ class Document(object):
     to the next header.  ``defaults`` holds the offsets of ``[DEFAULT]`` headers.
     """
 
-    __slots__ = ("path", "text", "newline", "names", "defaults", "_offsets")
+    __slots__ = ("path", "text", "newline", "names", "defaults", "_offsets", "_found")
 
     def __init__(self, path, text, names, offsets, defaults):
         self.path = path
@@ -99,6 +100,7 @@ class Document(object):
         self.names = names
         self.defaults = defaults
         self._offsets = offsets
+        self._found = {}  # position -> offset, of a fast-scanned file
 
     def all_offsets(self):
         """Offsets of every header line, computed once (for reading the whole file)."""
@@ -114,12 +116,19 @@ class Document(object):
         if self._offsets is not None:
             return self._offsets[position]
         # fast-scanned file: every line starting with '[' is a header, names are unique
-        name = self.names[position]
-        needle = "[%s]" % name
+        at = self._found.get(position)
+        if at is not None:
+            return at
         text = self.text
-        at = 0 if text.startswith(needle) else text.find("\n" + needle) + 1
-        while _HEADER_RE.match(text, at).group(1) != name:
-            at = text.find("\n" + needle, at) + 1
+        if position == len(self.names) - 1:
+            at = text.rfind("\n[") + 1  # the last header: found from the end
+        else:
+            name = self.names[position]
+            needle = "[%s]" % name
+            at = 0 if text.startswith(needle) else text.find("\n" + needle) + 1
+            while _HEADER_RE.match(text, at).group(1) != name:
+                at = text.find("\n" + needle, at) + 1
+        self._found[position] = at
         return at
 
     def section_end(self, position):
@@ -183,9 +192,9 @@ def _check_nested(path, number, value):
             raise AwsFileError(path, number, "a line of a nested block has no '='")
 
 
-# The fast scan of plain files: one regex pass over the text and a few C-speed
-# string searches, no copy of the whole file.  Anything it does not decide goes
-# to the slow line walk, which gives the exact verdict and line number.
+# The fast scan of plain files: a few regex passes and C-speed string searches.
+# Anything it does not decide goes to the slow line walk, which gives the exact
+# verdict and line number.
 _INDENTED_RE = re.compile(
     # an indented line with no '=' (continuation text or a bad nested line),
     # or an indented key right after a header (a header-indented section)
@@ -205,6 +214,8 @@ _FIRST_LINE_ITEM_RE = re.compile(_LINE_ITEM)
 _UNPARSED_LINE_RE = re.compile(r"\n(?:[^\s#;=:\[][^\n=:]*\n|\[(?![^\n]+\]\r?\n))")
 # a header among the joined line items
 _ITEM_HEADER_RE = re.compile(r"\n\[([^\n]+)\](?=\n)")
+# the key (without the blanks before its separator) of a column-0 key line
+_COLUMN0_KEY_RE = re.compile(r"\n([^\s#;=:\[][^\n=:]*?)[ \t]*[=:]")
 _ODD_WHITESPACE = "\x0b\x0c\x1c\x1d\x1e\x1f"
 _HEADER_START_RE = re.compile(r"\n\[")
 # In a header name, what makes shlex.split differ from str.split(" ")
@@ -212,12 +223,120 @@ _SHLEX_SPECIAL = ('"', "'", "\\", "\t", "\r", "  ", " \n")
 
 
 def _fast_scan(text):
-    """Section names of a plain ASCII file, or None when the line walk must decide."""
+    """Section names of a plain ASCII file, or None when the line walk must decide.
+
+    Big files are mostly written by tools and repeat a few section shapes, so
+    the text is cut at every section body of a common shape (its keys are
+    distinct by construction): what is left between two cuts is the next
+    header's name, or other sections for the line scan.
+    """
     if not text.isascii() or "\r" in text and text.count("\r") != text.count("\r\n"):
         return None
+    # str.strip() strips odd whitespace (configparser strips keys and values): "a" and "a\x0b" are one key
     for char in _ODD_WHITESPACE:
         if char in text:
             return None
+    shapes = _common_shapes(text)
+    if shapes is None or text.endswith("["):  # a cut would take the "[" of that last line
+        return _scan_lines(text)
+    # a cut runs from the "]" ending a header line to the "[" starting the next
+    # line (or the end): gaps are ["...[name", "name", ..., "name", "name]..." or ""]
+    # (there is a cut: the sampled sections match their shapes)
+    names = _names_between_cuts(text, shapes.split(text))
+    if names is None:
+        return None
+    unique = set(names)
+    if len(unique) != len(names) or "DEFAULT" in unique or "" in unique:
+        return None
+    return names
+
+
+def _names_between_cuts(text, gaps):
+    """Section names of ``text`` cut into ``gaps`` (see _fast_scan), or None.
+
+    A gap with no line break in it, between two cuts, is a name.  The first
+    gap, the last and any other one with a line break are made files of their
+    own ("[" + gap + "]\n": their first header, whole sections, their last
+    header) and scanned at once.
+    """
+    last = len(gaps) - 1
+    spans = [0]
+    if "\n" in "".join(gaps[1:last]):
+        spans += [index for index in range(1, last) if "\n" in gaps[index]]
+    files = []
+    for index in spans:
+        gap = gaps[index]
+        if not gap.startswith("[", gap.rfind("\n") + 1):
+            return _scan_lines(text)  # a cut starts after something else than a header
+        files.append(("[" if index else "") + gap + "]\n")
+    if gaps[last]:
+        spans.append(last)
+        files.append("[" + gaps[last])
+    scanned = _scan_lines("".join(files))
+    if scanned is None:
+        return None
+    names = []
+    taken = 0
+    after = 1  # the first gap not yet in names
+    for index, file_text in zip(spans, files):
+        names.extend(gaps[after:index])
+        count = ("\n" + file_text).count("\n[")  # a fine file has a header on every "[" line
+        names.extend(scanned[taken:taken + count])
+        taken += count
+        after = index + 1
+    names.extend(gaps[after:last])
+    return names
+
+
+def _common_shapes(text):
+    """A pattern of the section bodies of the shapes most sampled across ``text``, or None.
+
+    It matches from the "]" ending a header line: a body (see _body_shape),
+    then the "[" of the next line (or the end).  A shape seen only once is
+    left out: a file with no repeated shape is left to the line scan whole.
+    """
+    counts = {}  # how many samples have each shape: the most common is tried first
+    sampled = set()
+    for quarter in (1, 2, 3):
+        # runs of neighbours: a shape that comes back every few sections is sampled
+        start = text.find("\n[", len(text) * quarter // 4)
+        for _neighbour in range(8):
+            if start < 0 or start in sampled:
+                break
+            sampled.add(start)
+            end = text.find("\n[", start + 1)
+            shape = _body_shape(text, start, end if end >= 0 else len(text))
+            if shape is not None:
+                counts[shape] = counts.get(shape, 0) + 1
+            start = end
+    common = [shape for shape in sorted(counts, key=counts.get, reverse=True) if counts[shape] > 1]
+    if not common:
+        return None
+    return re.compile(r"\]\r?\n(?:%s)(?:\[|\Z)" % "|".join(common[:4]))
+
+
+def _body_shape(text, start, end):
+    """The pattern of the body of the section ``text[start + 1:end]`` if it matches it, or None.
+
+    The section's keys in the same order (exact text, one line each, blank lines
+    between), then blank and comment lines.  Only 1 to 32 keys: with none, a
+    pattern could match from every "]" ending a comment line; with many, it
+    costs more to compile than it saves.
+    """
+    keys = _COLUMN0_KEY_RE.findall(text, start, end)
+    if not 0 < len(keys) <= 32 or len(set(key.lower() for key in keys)) != len(keys):
+        return None
+    blank_lines = r"[\r\n]*"
+    shape = (blank_lines + blank_lines.join(re.escape(key) + r"[ \t]*[=:][^\n]*\n" for key in keys)
+             + r"[\r\n]*(?:[#;][^\n]*\n[\r\n]*)*")
+    header_end = text.rfind("]", start, text.find("\n", start + 1))
+    if header_end < 0 or not re.compile(r"\]\r?\n%s(?:\[|\Z)" % shape).match(text, header_end):
+        return None
+    return shape
+
+
+def _scan_lines(text):
+    """Section names of plain ``text`` (no odd whitespace) by one pass over its lines, or None."""
     if not _LEADING_RE.match(text):
         return None
     items = _LINE_ITEMS_RE.findall(text)
@@ -488,7 +607,8 @@ def _trap_warnings(doc, file_kind):
             "%s line %d: a [DEFAULT] section's keys are read into every profile by botocore"
             % (doc.path, doc.line_number(offset)))
     # the names joined: one C-speed search instead of a Python loop over every section
-    if file_kind == "credentials" and "\nprofile " in "\n" + "\n".join(doc.names):
+    joined = "\n".join(doc.names) if file_kind == "credentials" else ""
+    if joined.startswith("profile ") or "\nprofile " in joined:
         for position, raw in enumerate(doc.names):
             if raw.startswith("profile "):
                 warnings.append(

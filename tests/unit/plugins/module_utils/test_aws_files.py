@@ -292,6 +292,13 @@ def test_trap_warnings():
     assert any("profile literally named" in w and "line 3" in w for w in plan.warnings)
 
 
+def test_trap_warning_for_a_profile_header_first_in_a_plain_credentials_file():
+    plan = aws_files.plan_profile("[profile x]\naws_access_key_id = %s\n" % FAKE_KEY, "", "dev",
+                                  credentials={"aws_access_key_id": FAKE_KEY, "aws_secret_access_key": SECRET},
+                                  credentials_path="cred")
+    assert any("profile literally named" in w and "cred line 1" in w for w in plan.warnings)
+
+
 # --------------------------------------------------------------- read_profiles
 
 
@@ -345,6 +352,51 @@ def test_ten_thousand_profiles_parse_fast_path_and_slow_path_agree():
     assert fast.all_offsets() == slow.all_offsets()
     edit = aws_files.edit_file(text, "config", "p5000", {"region": "eu-west-1"}, path="c")
     assert edit.text == text.replace("region = r5000\n", "region = eu-west-1\n")
+
+
+@pytest.mark.parametrize("style", [
+    "[p{i}]\nkey = v{i}\nother = w\n\n",
+    "[p{i}]\r\nkey = v{i}\r\nother = w\r\n\r\n",
+    "[p{i}]\nkey: v{i}\n\nother   =   w\n# a comment\n; another\n\n",
+    "[p{i}]\nkey=v{i}\nother=w\n",
+    "[p{i}]\nkey{blanks}= v{i}\nother{blanks}:w\n",
+])
+def test_common_shapes_cut_every_section_of_a_uniform_file(style):
+    text = "# written by a tool\n" + "".join(style.format(i=i, blanks=" " * (i % 6)) for i in range(50))
+    shapes = aws_files._common_shapes(text)  # pylint: disable=protected-access
+    assert shapes.split(text) == ["# written by a tool\n[p0"] + ["p%d" % i for i in range(1, 50)] + [""]
+    assert aws_files._fast_scan(text) == ["p%d" % i for i in range(50)]  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("text, names", [
+    ("[top]\nx = 1\n[a]\nk = 1\n[b]\nx = 1\n[c]\nk = 1\n[d]\nk = 1\n[e]\nx = 1", "top a b c d e"),
+    ("[a]\nk = 1\n[b]\nx = 1\n[c]\nk = 1\n[d]\nk = 1\n", "a b c d"),
+    ("[a]\nk = 1\n[b]\nk = 1\n[c]\nx = 1", "a b c"),
+])
+def test_fast_scan_decides_files_of_several_shapes(text, names):
+    assert aws_files._fast_scan(text) == names.split()  # pylint: disable=protected-access
+
+
+def test_common_shapes_are_repeated_and_the_most_common_is_tried_first():
+    common_shapes = aws_files._common_shapes  # pylint: disable=protected-access
+    # each section a shape of its own, or one its own body does not match (a nested block)
+    for count in (6, 100):  # (few enough that the runs of neighbours overlap)
+        assert common_shapes("".join("[p%d]\nk%d = v\n" % (i, i) for i in range(count))) is None
+    assert common_shapes("".join("[p%d]\ns3 =\n  a = b\n" % i for i in range(100))) is None
+    # sections with no key, or with more keys than are worth a pattern
+    assert common_shapes("".join("[p%d]\n# c]\n\n" % i for i in range(100))) is None
+    many_keys = "".join("k%d = v\n" % k for k in range(33))
+    assert common_shapes("".join("[p%d]\n%s" % (i, many_keys) for i in range(100))) is None
+    assert common_shapes("".join("[p%d]\n%s" % (i, many_keys[7:]) for i in range(100)))  # 32 keys
+    # two shapes taking turns, the first section sampled has the rarer one
+    text = "".join("[p%d]\nkey = v\n%s\n" % (i, "token = t\n" if i % 3 == 2 else "") for i in range(100))
+    shapes = common_shapes(text)
+    assert "\n" not in "".join(shapes.split(text)[1:-1])  # both shapes cut
+    assert shapes.pattern.index("token") > shapes.pattern.index("|")
+
+
+def test_a_default_section_is_left_to_the_line_walk():
+    assert aws_files.parse("[a]\nk = 1\n[DEFAULT]\nk = 1\n[b]\nk = 1\n", "c").defaults == [10]
 
 
 @pytest.mark.parametrize("text, values, expected", [

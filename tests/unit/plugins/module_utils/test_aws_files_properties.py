@@ -177,11 +177,53 @@ def line_files(draw):
     return newline.join(lines) + (newline if draw(st.booleans()) else "")
 
 
-@settings(max_examples=500, deadline=None)
-@given(text=line_files())
+# Lines that break a section of the common shape (or look like they might).
+CHANGED_LINES = st.one_of(HEADER_LINES, BODY_LINES, st.sampled_from(
+    ["[s0]", "KEY = v", "key = w", "a.b = 1", "axb = 1", "v = x]", "\x0bkey = v", "key = x\x0by", "["]))
+
+
+@st.composite
+def shaped_files(draw):
+    """Sections of one shape, as tools write them, with a few lines changed or added."""
+    keys = draw(st.lists(st.sampled_from(["key", "other", "a.b", "axb", "k[0]"]), unique=True, max_size=3))
+    body = [draw(st.sampled_from(["{} = v", "{}=v", "{}: v", "{}  = v"])).format(key) for key in keys]
+    lines = draw(st.lists(st.sampled_from(["", "# c"]), max_size=1))
+    for index in range(draw(st.integers(1, 6))):
+        lines.append("[s%d]" % index)
+        lines.extend(body)
+        lines.extend(draw(st.lists(st.sampled_from(["", "# c", "; c"]), max_size=2)))
+    for _change in range(draw(st.integers(0, 2))):
+        at = draw(st.integers(0, len(lines) - 1))
+        if draw(st.booleans()):
+            lines[at] = draw(CHANGED_LINES)
+        else:
+            lines.insert(at, draw(CHANGED_LINES))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    return newline.join(lines) + (newline if draw(st.booleans()) else "")
+
+
+@settings(max_examples=700, deadline=None)
+@given(text=st.one_of(line_files(), shaped_files()))
 @example(text="[dev]\n  key = 1\nkey = 2\n")  # an indented key right after the header, then the same key
 @example(text="[dev]\nkey =\n  text\n")  # a nested block line with no '='
 @example(text="[dev]\nkey = 1\nfoo\n[b]\n")  # a line with no separator
+# the common-shape cuts (the shape sampled is "k = ..."):
+@example(text="[a]\nk = 1\n[b]\nk = 1\n[c]\nk = 1\n[")  # the last cut ends at a "[" line
+@example(text="[a]\nk = 1\n[b]")  # a header at the end, with no line break
+@example(text="[a]\nk = 1\nv = x]\nk = 2\n[b]\nk = 1\n[c]\nk = 1\n")  # the first cut starts inside a line
+@example(text="[a]\nk = 1\n[b]\nk = 1\nk = 2\n[c]\nk = 1\n[d]\nk = 1\n")  # a duplicate key between cuts
+@example(text="[a]\nk = 1\n[b]\nk = 1\nv = x]\nk = 2\n[c]\nk = 1\n[d]\nk = 1\n")  # a later cut inside a line
+@example(text="[a]\nk = 1\n[b]\nx = 1\n[c]\nk = 1\n[d]\nk = 1\n[e]\nk = 1\nk = 2\n")  # other shapes, bad last
+@example(text="[top]\nx = 1\nx = 2\n[a]\nk = 1\n[b]\nk = 1\n")  # a bad section before the first cut
+@example(text="[a]\nk = 1\n[b]\nk = 1\n[c]\nk = 1\n[d]\nk = 2\nk = 3\n")  # a bad section after the last cut
+@example(text="[a]\nk = 1\n[b]\nk = 1\n[a]\nk = 1\n")  # the same section twice
+@example(text="[a]\nk = 1\n[]\nk = 1\n[b]\nk = 1\n")  # "[]" is no header
+@example(text="[a]\nk = 1\nK = 2\n[b]\nk = 1\nK = 2\n[c]\nk = 1\nK = 2\n")  # the shape repeats a key
+# keys are not patterns:
+@example(text="[a]\na.b = 1\naxb = 1\n[t]\naxb = 1\naxb = 2\n[c]\na.b = 1\naxb = 1\n[d]\na.b = 1\naxb = 1\n")
+@example(text="[a]\nk = 1\n[b]\n\x0bk = 1\nk = 2\n[c]\nk = 1\n[d]\nk = 1\n")  # odd whitespace between cuts
+@example(text="[a]\nk = x\x0by\n[b]\nk = 1\n[c]\nk = 1\n")  # odd whitespace in a value: no line break
+@example(text="[a]\nk = 1\nk\x0c = 2\n[b]\nk = 1\nk\x0c = 2\n[c]\nk = 1\nk\x0c = 2\n")  # a shape whose keys strip alike
 def test_fast_scan_agrees_with_the_line_walk(text):
     """The fast scan either leaves a file to the line walk or finds exactly the sections the walk finds."""
     names = aws_files._fast_scan(text)  # pylint: disable=protected-access
