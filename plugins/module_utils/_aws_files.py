@@ -222,7 +222,11 @@ _HEADER_START_RE = re.compile(r"\n\[")
 _SHLEX_SPECIAL = ('"', "'", "\\", "\t", "\r", "  ", " \n")
 
 
-def _fast_scan(text):
+SHAPED_SCAN_MIN_BYTES = 1 << 16
+"""Below this size the line scan alone is faster than sampling shapes and compiling their pattern."""
+
+
+def _fast_scan(text, shaped_min_bytes=SHAPED_SCAN_MIN_BYTES):
     """Section names of a plain ASCII file, or None when the line walk must decide.
 
     Big files are mostly written by tools and repeat a few section shapes, so
@@ -236,7 +240,7 @@ def _fast_scan(text):
     for char in _ODD_WHITESPACE:
         if char in text:
             return None
-    shapes = _common_shapes(text)
+    shapes = _common_shapes(text) if len(text) >= shaped_min_bytes else None
     if shapes is None or text.endswith("["):  # a cut would take the "[" of that last line
         return _scan_lines(text)
     # a cut runs from the "]" ending a header line to the "[" starting the next

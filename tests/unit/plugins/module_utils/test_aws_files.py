@@ -365,7 +365,7 @@ def test_common_shapes_cut_every_section_of_a_uniform_file(style):
     text = "# written by a tool\n" + "".join(style.format(i=i, blanks=" " * (i % 6)) for i in range(50))
     shapes = aws_files._common_shapes(text)  # pylint: disable=protected-access
     assert shapes.split(text) == ["# written by a tool\n[p0"] + ["p%d" % i for i in range(1, 50)] + [""]
-    assert aws_files._fast_scan(text) == ["p%d" % i for i in range(50)]  # pylint: disable=protected-access
+    assert aws_files._fast_scan(text, 0) == ["p%d" % i for i in range(50)]  # pylint: disable=protected-access
 
 
 @pytest.mark.parametrize("text, names", [
@@ -374,7 +374,7 @@ def test_common_shapes_cut_every_section_of_a_uniform_file(style):
     ("[a]\nk = 1\n[b]\nk = 1\n[c]\nx = 1", "a b c"),
 ])
 def test_fast_scan_decides_files_of_several_shapes(text, names):
-    assert aws_files._fast_scan(text) == names.split()  # pylint: disable=protected-access
+    assert aws_files._fast_scan(text, 0) == names.split()  # pylint: disable=protected-access
 
 
 def test_common_shapes_are_repeated_and_the_most_common_is_tried_first():

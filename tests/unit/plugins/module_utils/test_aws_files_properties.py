@@ -2,6 +2,8 @@
 
 import tempfile
 
+import pytest
+
 from botocore.configloader import raw_config_parse
 from botocore.exceptions import ConfigParseError
 from hypothesis import HealthCheck, example, given, settings
@@ -202,6 +204,7 @@ def shaped_files(draw):
     return newline.join(lines) + (newline if draw(st.booleans()) else "")
 
 
+@pytest.mark.parametrize("shaped_min_bytes", [0, aws_files.SHAPED_SCAN_MIN_BYTES])  # shaped scan or line scan
 @settings(max_examples=700, deadline=None)
 @given(text=st.one_of(line_files(), shaped_files()))
 @example(text="[dev]\n  key = 1\nkey = 2\n")  # an indented key right after the header, then the same key
@@ -224,9 +227,9 @@ def shaped_files(draw):
 @example(text="[a]\nk = 1\n[b]\n\x0bk = 1\nk = 2\n[c]\nk = 1\n[d]\nk = 1\n")  # odd whitespace between cuts
 @example(text="[a]\nk = x\x0by\n[b]\nk = 1\n[c]\nk = 1\n")  # odd whitespace in a value: no line break
 @example(text="[a]\nk = 1\nk\x0c = 2\n[b]\nk = 1\nk\x0c = 2\n[c]\nk = 1\nk\x0c = 2\n")  # a shape whose keys strip alike
-def test_fast_scan_agrees_with_the_line_walk(text):
+def test_fast_scan_agrees_with_the_line_walk(shaped_min_bytes, text):
     """The fast scan either leaves a file to the line walk or finds exactly the sections the walk finds."""
-    names = aws_files._fast_scan(text)  # pylint: disable=protected-access
+    names = aws_files._fast_scan(text, shaped_min_bytes)  # pylint: disable=protected-access
     try:
         walked = aws_files._slow_parse(text, "config").names  # pylint: disable=protected-access
     except AwsFileError:
