@@ -260,3 +260,29 @@ def test_create_user_attaches_only_what_is_asked(tmp_path, ansible_aws, iam):
     assert iam.list_attached_user_policies(UserName="carol")["AttachedPolicies"] == []
     assert iam.list_groups_for_user(UserName="carol")["Groups"] == []
     assert len(key_states(iam, "carol")) == 1
+
+
+def test_the_role_twice_on_one_host_configures_each_account_on_its_own(tmp_path, ansible_aws, aws, users):
+    """Two role runs in one play (two local accounts of one workstation): nothing of the first leaks into the second."""
+    first_home, second_home = tmp_path / "homes" / "first", tmp_path / "homes" / "second"
+    inventory = workstations(tmp_path, {"ws1": {"workstation_home": str(first_home)}})
+    second_home.mkdir(parents=True)
+    playbook = tmp_path / "two-accounts.yml"
+    playbook.write_text(json.dumps([{
+        "name": "Two accounts", "hosts": "workstations", "gather_facts": False,
+        "tasks": [
+            {"name": "First account", "ansible.builtin.include_role": {"name": "devkeys.aws.workstation"},
+             "vars": {"workstation_profiles": [{"name": "dev", "iam_user": "alice", "region": "eu-west-1"}]}},
+            {"name": "Second account", "ansible.builtin.include_role": {"name": "devkeys.aws.workstation"},
+             "vars": {"workstation_home": str(second_home), "workstation_default_profile": "team",
+                      "workstation_profiles": [{"name": "team", "iam_user": "team"}]}},
+        ]}]), encoding="utf-8")
+
+    ansible_aws.playbook(str(playbook), inventory=inventory).assert_ok()
+
+    assert raw_sections(first_home / ".aws" / "credentials") == ["dev"]
+    assert raw_sections(second_home / ".aws" / "credentials") == ["team"]
+    assert caller_arn(aws, first_home, "dev").endswith(":user/alice")
+    assert caller_arn(aws, second_home, "team").endswith(":user/team")
+    assert not (first_home / ".bashrc").exists() and "AWS_PROFILE=team" in (second_home / ".bashrc").read_text()
+    assert ansible_aws.playbook(str(playbook), inventory=inventory).assert_ok().changed() == 0
