@@ -78,6 +78,12 @@ def export_block(text, marker, path):
                        verb="edit")
 
 
+def block_text(text, marker):
+    """The managed block of ``text`` as it stands, for a diff ("" without one; ``text`` holds no broken block)."""
+    span = export_block(text, marker, "")
+    return "" if span is None else "".join(text.splitlines(True)[span[0]:span[1] + 1])
+
+
 def set_export(text, marker, profile, path):
     """``text`` with its managed block exporting AWS_PROFILE=``profile``; "" removes the block.
 

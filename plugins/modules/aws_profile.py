@@ -293,17 +293,10 @@ from ansible_collections.devkeys.aws.plugins.module_utils._file_io import (
 )
 from ansible_collections.devkeys.aws.plugins.module_utils._shell_exports import (
     SHELL_EXPORT_OPTIONS,
-    export_block,
+    block_text,
     read_shell_exports,
     set_export,
-    shell_export,
 )
-
-
-def _block_text(text, marker):
-    """The managed block of a shell start-up file, for the diff ("" without one)."""
-    span = export_block(text, marker, "")
-    return "" if span is None else "".join(text.splitlines(True)[span[0]:span[1] + 1])
 
 
 def main():
@@ -404,8 +397,8 @@ def main():
                 if shared:
                     shared.close()
         if shell_edits:
-            result["shell_exports"] = dict(
-                (shared.path, shell_export(new_text, params["shell_marker"])) for shared, _data, _text, new_text in shell_edits)
+            # set_export leaves exactly the wanted block, or none
+            result["shell_exports"] = dict((shared.path, params["shell_export"] or None) for shared in shell_files)
         elif params["shell_files"]:
             result["shell_exports"] = read_shell_exports(params["shell_files"], params["shell_marker"])
     except (AwsFileError, FileIOError) as exc:
@@ -423,8 +416,8 @@ def main():
             keys.append(key)
     result["changed_keys"] = keys
     diffs = outcome.diffs + [
-        dict(before_header=path, after_header=path, before=_block_text(text, params["shell_marker"]),
-             after=_block_text(new_text, params["shell_marker"]))
+        dict(before_header=path, after_header=path, before=block_text(text, params["shell_marker"]),
+             after=block_text(new_text, params["shell_marker"]))
         for path, text, new_text in shell_changes]
     if module._diff and diffs:
         result["diff"] = diffs

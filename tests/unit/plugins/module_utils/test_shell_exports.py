@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.devkeys.aws.plugins.module_utils._aws_files import AwsFileError
-from ansible_collections.devkeys.aws.plugins.module_utils._shell_exports import set_export, shell_export
+from ansible_collections.devkeys.aws.plugins.module_utils._shell_exports import block_text, set_export, shell_export
 
 MARKER = "# {mark} devkeys.aws: default AWS profile"
 BEGIN = "# BEGIN devkeys.aws: default AWS profile\n"
@@ -53,3 +53,14 @@ def test_a_broken_block_is_refused_naming_the_line(text, line):
 def test_a_profile_name_the_shell_would_read_otherwise_is_refused(profile):
     with pytest.raises(AwsFileError, match="^Failed to validate shell_export: profile name"):
         set_export("", MARKER, profile, "/home/alice/.bashrc")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a\n" + block("dev") + "b\n", block("dev")),
+    ("a\r\n" + BEGIN.replace("\n", "\r\n") + "export AWS_PROFILE=x\r\n" + END, BEGIN.replace("\n", "\r\n")
+     + "export AWS_PROFILE=x\r\n" + END),
+    ("a\nb\n", ""),
+    ("", ""),
+])
+def test_block_text_is_the_block_as_it_stands(text, expected):
+    assert block_text(text, MARKER) == expected
