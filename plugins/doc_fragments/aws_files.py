@@ -25,4 +25,11 @@ notes:
   - Both files are parsed exactly as botocore parses them (Python's C(configparser) in strict mode);
     a duplicate section or key, a line with no C(=) or C(:), a setting before the first header,
     a UTF-8 byte order mark or invalid UTF-8 are errors naming the file and the line.
+  - "Who works on the files: running as root with O(owner) set to another account, or with no O(owner) on
+    paths another account controls (the one non-root owner of their components, lstat'ed from C(/) down with
+    links followed), every read and write of these files and of the shell start-up files runs in a child
+    process with that account's groups, gid and uid (all three ids), so the kernel refuses what the account
+    could not do. Paths controlled by two accounts, or through a directory other accounts may write into
+    without the sticky bit, are an error asking for O(owner). Otherwise the module works as the user it runs
+    as."
 """

@@ -19,6 +19,7 @@ options:
     description:
       - The O(ansible.builtin.blockinfile#module:marker) of the managed block, C({mark}) standing for C(BEGIN) and
         C(END).
+      - One line that holds C({mark}); anything else is an error.
     type: str
     default: "# {mark} devkeys.aws: default AWS profile"
 """

@@ -15,25 +15,32 @@ Public API
     Bytes of a file to text (strict UTF-8; the error names the line).
 ``parse(text, path)`` -> Document
     Validates the whole file as botocore would and indexes its section headers.
-``edit_file(text, file_kind, name, values, kind="profile", state="present", exclusive=False, path="")`` -> FileEdit
+``edit_file(text, file_kind, name, values, options=EditOptions(), path="")`` -> FileEdit
     THE single-edit function (use it for benchmarks): one edit of one section
-    (``file_kind`` "credentials" or "config") of ``text``; returns the new text
-    (``is`` the same object when nothing changes), the changes
+    (``file_kind`` "credentials" or "config") of ``text``; ``options`` is
+    ``EditOptions(kind="profile", state="present", exclusive=False)``; returns
+    the new text (``is`` the same object when nothing changes), the changes
     ``[(path, section, key, action)]``, warnings and redacted before/after text
-    of the touched section for diffs.  Example::
+    of the touched section for diffs (a line that mentions a secret key name,
+    comments included, shows a marker).  Example::
 
         edit_file(config_text, "config", "p5000", {"region": "eu-west-1"})
 
-``plan_profile(credentials_text, config_text, name, credentials=None, settings=None, kind="profile",
-state="present", exclusive=False, credentials_path="credentials", config_path="config")`` -> Plan
-    Both files of one aws_profile call (checks inputs, the session token rule).
+``plan_profile(request, credentials_text, config_text, paths=FilePaths("credentials", "config"))`` -> Plan
+    Both files of one aws_profile call (checks inputs, the session token rule);
+    ``request`` is a ProfileRequest(name, kind, state, exclusive, credentials,
+    settings), built from the module's option names by ``profile_request``;
+    ``uses_credentials(request)`` says whether the credentials file is edited.
+``compare_profile(request, credentials_text, config_text, profiles, paths)`` -> dict
+    Whether aws_profile would change nothing (aws_profile_info's ``compare``).
 ``read_profiles(credentials_text, config_text, credentials_path, config_path)`` -> dict
     What botocore reads (profiles, sso_sessions, services), secrets replaced by
     ``has_secret`` / ``has_session_token`` booleans, and each key's source file.
 ``read_sections(text, path)`` -> dict
     One file as ``botocore.configloader.raw_config_parse`` returns it.
 ``normalize_values(values, path)``, ``check_credentials(credentials)``
-    The input validation edit_file / plan_profile apply (names, keys, values).
+    The input validation edit_file / plan_profile apply (names, keys, values;
+    every pattern used with fullmatch).
 ``config_target(raw)`` -> (kind, name) | None
     What botocore makes of a config section name (``profile x`` -> profile x).
 
@@ -56,15 +63,17 @@ SECRET_KEYS = frozenset(("aws_secret_access_key", "aws_session_token", "aws_secu
 SECRET_MARKER = "<secret changed>"
 SECRET_UNCHANGED_MARKER = "<secret unchanged>"
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9_\-/.%@]+$")
-_KEY_RE = re.compile(r"^[a-z0-9_]+$")
+# Validation patterns are used with fullmatch: "$" would also match before a final "\n".
+NAME_RE = re.compile(r"[A-Za-z0-9_\-/.%@]+")
+_KEY_RE = re.compile(r"[a-z0-9_]+")
 _BAD_VALUE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]|(?:^|\s)[#;]")
-_ACCESS_KEY_RE = re.compile(r"^[A-Za-z0-9_]{16,128}$")
+_ACCESS_KEY_RE = re.compile(r"[A-Za-z0-9_]{16,128}")
 _SECRET_BAD_RE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 # Characters str.splitlines() splits on but universal-newline reading does not.
 _ODD_BREAKS_RE = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-_SIMPLE_HEADER_RE = re.compile(r"^[A-Za-z0-9_\-/.%@]+ [A-Za-z0-9_\-/.%@]+$")
+_SIMPLE_HEADER_RE = re.compile(r"[A-Za-z0-9_\-/.%@]+ [A-Za-z0-9_\-/.%@]+")
+_SECRET_MENTION_RE = re.compile("|".join(sorted(SECRET_KEYS)), re.IGNORECASE)
 _CONFIG_KINDS = ("profile", "sso-session", "services")
 
 FileEdit = namedtuple("FileEdit", "text changes warnings before after")
@@ -79,6 +88,7 @@ class AwsFileError(Exception):
         self.line = line
         self.cause = cause
         self.verb = verb
+        self.details = (path, line, cause, verb)  # what rebuilds it (an error sent back by _file_io.run_as)
         where = "%s line %d" % (path, line) if line else str(path)
         super(AwsFileError, self).__init__("Failed to %s %s: %s" % (verb, where, cause))
 
@@ -383,68 +393,82 @@ def parse(text, path):
 
 
 def _slow_parse(text, path):
-    lines = split_lines(text)
-    sections = []
-    offsets = []
-    defaults = []
-    names = set()
-    keys = None
-    default_keys = set()
-    in_section = False
-    optname = None
-    nested = False
-    indent_level = 0
-    number = 0
+    """The line walk that mirrors configparser (the files _fast_scan leaves): names the offending line."""
+    walk = _LineWalk(path)
     offset = 0
-    for line in lines:
-        number += 1
-        line_offset = offset
+    for number, line in enumerate(split_lines(text), 1):
+        walk.line(number, line, offset)
         offset += len(line)
+    return Document(path, text, walk.sections, walk.offsets, walk.defaults)
+
+
+class _LineWalk(object):
+    """configparser's view of a file, one line at a time: sections, their offsets and keys."""
+
+    __slots__ = ("path", "sections", "offsets", "defaults", "names", "keys", "default_keys", "optname", "nested",
+                 "indent_level")
+
+    def __init__(self, path):
+        self.path = path
+        self.sections = []
+        self.offsets = []
+        self.defaults = []
+        self.names = set()
+        self.keys = None  # keys of the current section; None before the first header
+        self.default_keys = set()
+        self.optname = None
+        self.nested = False
+        self.indent_level = 0
+
+    def line(self, number, line, offset):
         stripped = line.strip()
-        if not stripped:
-            continue
-        first = stripped[0]
-        if first == "#" or first == ";":
-            continue
+        if not stripped or stripped[0] in "#;":
+            return
         indent = len(line) - len(line.lstrip())
-        if optname is not None and indent > indent_level:
-            if nested:
-                _check_nested(path, number, stripped)
-            continue
-        indent_level = indent
-        if first == "[":
-            end = stripped.rfind("]")
-            if end > 1:
-                name = stripped[1:end]
-                if name == "DEFAULT":
-                    defaults.append(line_offset)
-                    keys = default_keys
-                else:
-                    if name in names:
-                        raise AwsFileError(path, number, "section [%s] appears twice" % name)
-                    names.add(name)
-                    keys = set()
-                sections.append(name)
-                offsets.append(line_offset)
-                in_section = True
-                optname = None
-                continue
-        if not in_section:
-            if number == 1 and first == "\ufeff":
-                raise AwsFileError(path, number, "the file starts with a UTF-8 byte order mark")
-            raise AwsFileError(path, number, "a setting appears before the first [section] header")
+        if self.optname is not None and indent > self.indent_level:
+            if self.nested:
+                _check_nested(self.path, number, stripped)
+            return
+        self.indent_level = indent
+        if stripped[0] == "[" and self._header(number, stripped, offset):
+            return
+        self._key(number, stripped)
+
+    def _header(self, number, stripped, offset):
+        """Enter the section of a header line; False when the line is no header."""
+        end = stripped.rfind("]")
+        if end <= 1:
+            return False
+        name = stripped[1:end]
+        if name == "DEFAULT":
+            self.defaults.append(offset)
+            self.keys = self.default_keys
+        else:
+            if name in self.names:
+                raise AwsFileError(self.path, number, "section [%s] appears twice" % name)
+            self.names.add(name)
+            self.keys = set()
+        self.sections.append(name)
+        self.offsets.append(offset)
+        self.optname = None
+        return True
+
+    def _key(self, number, stripped):
+        if self.keys is None:
+            if number == 1 and stripped[0] == "\ufeff":
+                raise AwsFileError(self.path, number, "the file starts with a UTF-8 byte order mark")
+            raise AwsFileError(self.path, number, "a setting appears before the first [section] header")
         sep = _separator(stripped)
         if sep < 0:
-            raise AwsFileError(path, number, "the line has no '=' or ':' separator")
+            raise AwsFileError(self.path, number, "the line has no '=' or ':' separator")
         key = stripped[:sep].rstrip().lower()
         if not key:
-            raise AwsFileError(path, number, "the line has no key before its separator")
-        if key in keys:
-            raise AwsFileError(path, number, "key %s appears twice in its section" % key)
-        keys.add(key)
-        optname = key
-        nested = not stripped[sep + 1:].strip()
-    return Document(path, text, sections, offsets, defaults)
+            raise AwsFileError(self.path, number, "the line has no key before its separator")
+        if key in self.keys:
+            raise AwsFileError(self.path, number, "key %s appears twice in its section" % key)
+        self.keys.add(key)
+        self.optname = key
+        self.nested = not stripped[sep + 1:].strip()
 
 
 def config_target(raw):
@@ -459,7 +483,7 @@ def config_target(raw):
         return ("profile", "default")
     else:
         return None
-    if _SIMPLE_HEADER_RE.match(raw):
+    if _SIMPLE_HEADER_RE.fullmatch(raw):
         parts = raw.split(" ")
     else:
         try:
@@ -544,7 +568,7 @@ def _as_value(path, where, value):
 
 
 def _check_key(path, key, where):
-    if not isinstance(key, str) or not _KEY_RE.match(key):
+    if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
         raise AwsFileError(path, 0, "%s %r is not a valid key (use lower-case letters, digits and _)"
                            % (where, key), "validate")
 
@@ -622,21 +646,38 @@ def _trap_warnings(doc, file_kind):
 
 
 def _render_section(lines, changed_secrets):
-    """Text of ``lines`` without trailing blank lines, every secret value replaced by a marker."""
+    """Text of ``lines`` without trailing blank lines, for a diff, with no secret in it.
+
+    Every line but a header that mentions a secret key name (a key line, a comment, a line of a nested
+    block; any case) shows that key and a marker instead of its text, and the lines that continue a secret
+    key's value (indented deeper) show only the marker.
+    """
     end = len(lines)
     while end > 1 and not lines[end - 1].strip():
         end -= 1
     out = []
+    secret_indent = None  # indentation of the secret key line whose continuation lines follow
     for line in lines[:end]:
         stripped = line.strip()
-        if stripped and stripped[0] not in "#;[":
-            sep = _separator(stripped)
-            if sep > 0:
-                key = stripped[:sep].rstrip().lower()
-                if key in SECRET_KEYS:
-                    marker = SECRET_MARKER if key in changed_secrets else SECRET_UNCHANGED_MARKER
-                    line = "%s%s = %s" % (line[: len(line) - len(line.lstrip())], stripped[:sep].rstrip(), marker)
-        out.append(line.rstrip("\r\n") + "\n")
+        indent = line[: len(line) - len(line.lstrip())]
+        if secret_indent is not None and (not stripped or len(indent) > secret_indent):
+            out.append(indent + SECRET_UNCHANGED_MARKER + "\n" if stripped else "\n")
+            continue
+        secret_indent = None
+        mention = _SECRET_MENTION_RE.search(stripped) if stripped and stripped[0] != "[" else None
+        if mention is None:
+            out.append(line.rstrip("\r\n") + "\n")
+            continue
+        sep = -1 if stripped[0] in "#;" else _separator(stripped)
+        if sep > 0:
+            key_text = stripped[:sep].rstrip()
+            secret = key_text.lower() in SECRET_KEYS
+            secret_indent = len(indent) if secret else None
+            marker = SECRET_MARKER if secret and key_text.lower() in changed_secrets else SECRET_UNCHANGED_MARKER
+            out.append("%s%s = %s\n" % (indent, key_text, marker))
+        else:  # a comment (or text) mentioning a secret key
+            prefix = stripped[0] + " " if stripped[0] in "#;" else ""
+            out.append("%s%s%s = %s\n" % (indent, prefix, mention.group().lower(), SECRET_UNCHANGED_MARKER))
     return "".join(out)
 
 
@@ -645,117 +686,200 @@ def _last_content(entries):
     return entries[-1].end - 1 if entries else 0
 
 
-def edit_file(text, file_kind, name, values, kind="profile", state="present", exclusive=False, path=""):
+EditOptions = namedtuple("EditOptions", "kind state exclusive")
+"""How edit_file edits: ``kind`` of section (profile, sso-session, services), ``state`` (present, absent),
+``exclusive`` (also remove the keys not given)."""
+EditOptions.__new__.__defaults__ = ("profile", "present", False)
+EDIT_DEFAULTS = EditOptions()
+
+
+def edit_file(text, file_kind, name, values, options=EDIT_DEFAULTS, path=""):
     """One edit of one section of one file; see the module docstring.
 
     ``file_kind`` is "credentials" or "config"; ``values`` maps keys to a
-    string, a dict (nested block) or None (remove).  Raises AwsFileError,
-    never writes anything.
+    string, a dict (nested block) or None (remove); ``options`` an EditOptions.
+    Raises AwsFileError, never writes anything.
     """
+    _check_name(name, options.kind)
     doc = parse(text, path)
     values = normalize_values(values, path)
-    header_text = _section_header(file_kind, kind, name)
     warnings = _trap_warnings(doc, file_kind)
-    targets = _find_targets(doc, file_kind, kind, name)
-    nl = doc.newline
-    if state == "absent":
+    targets = _find_targets(doc, file_kind, options.kind, name)
+    if options.state == "absent":
         return _remove_sections(doc, targets, warnings)
+    header_text = _section_header(file_kind, options.kind, name)
+    if not targets:
+        return _append_section(doc, header_text, values, warnings)
+    _check_target(doc, targets, name, header_text, file_kind == "config" and name == "default"
+                  and options.kind == "profile")
+    return _edit_section(doc, targets[0], values, options.exclusive, warnings)
+
+
+def _check_target(doc, targets, name, header_text, profile_default_ok):
+    """Refuse a section botocore and the Java SDK would not both read as the one wanted."""
+    path = doc.path
     if len(targets) > 1:
         raws = ", ".join("[%s] (line %d)" % (doc.names[p], doc.line_number(doc.offset(p))) for p in targets)
         raise AwsFileError(
             path, doc.line_number(doc.offset(targets[-1])),
             "%s all name %s; botocore reads the last one, the Java SDK another: merge them first" % (raws, name),
             "edit")
-    if not targets:
-        return _append_section(doc, header_text, values, warnings)
-
-    position = targets[0]
-    raw, start = doc.names[position], doc.offset(position)
-    if raw != header_text and not (file_kind == "config" and raw == "profile default" and name == "default"
-                                   and kind == "profile"):
+    raw = doc.names[targets[0]]
+    if raw != header_text and not (profile_default_ok and raw == "profile default"):
         raise AwsFileError(
-            path, doc.line_number(start),
+            path, doc.line_number(doc.offset(targets[0])),
             "section [%s] is read as %s by botocore but not by the Java SDK: rename it [%s]"
             % (raw, name, header_text), "edit")
-    end = doc.section_end(position)
-    lines = split_lines(text[start:end])
-    entries = _section_entries(lines, 0, len(lines))
-    by_key = {}
-    for entry in entries:
-        by_key[entry.key] = entry
-        if entry.continued is not None:
-            base = doc.line_number(start)
-            raise AwsFileError(
-                path, base + entry.continued,
-                "an indented line continues the value of %s (line %d) in [%s]: indent it as a nested block "
-                "or move it to column 0" % (entry.key, base + entry.start, raw), "edit")
 
-    changes = []
-    replace = {}   # local line index -> replacement lines
-    delete = set()
-    append_after = {}  # local line index -> lines inserted after it
-    nested_after = {}  # same, for lines inside a nested block (they go first)
-    last_content = _last_content(entries)
-    new_indent = _new_key_indent(doc, lines, entries, end)
 
-    def remove_entry(entry):
-        delete.update(range(entry.start, entry.end))
-        changes.append((path, raw, entry.key, "removed"))
-
+def _edit_section(doc, position, values, exclusive, warnings):
+    """The edit of the existing section at ``position``: each key set, changed or removed in place."""
+    edit = _SectionEdit(doc, position)
     for key, value in values.items():
-        entry = by_key.get(key)
-        if value is None:
-            if entry is not None:
-                remove_entry(entry)
-            continue
-        if isinstance(value, dict) and all(sub is None for sub in value.values()):
-            # only removals inside a block: nothing to do unless the block exists
-            if entry is not None and entry.nested is not None:
-                _edit_nested(entry, key, value, exclusive, lines, nl, replace, delete, nested_after, changes,
-                             (path, raw, doc.line_number(start)))
-            continue
-        if entry is None:
-            if new_indent is None:
-                raise AwsFileError(
-                    path, doc.line_number(end),
-                    "the indented header on this line would read a new key of [%s] as its value: "
-                    "unindent the header first" % raw, "edit")
-            append_after.setdefault(last_content, []).extend(_key_lines(key, value, new_indent, nl))
-            changes.append((path, raw, key, "added"))
-        elif isinstance(value, dict):
-            _edit_nested(entry, key, value, exclusive, lines, nl, replace, delete, nested_after, changes,
-                         (path, raw, doc.line_number(start)))
-        elif entry.nested is not None or entry.value != value:
-            ending = _ending(lines[entry.end - 1])
-            replace[entry.start] = ["%s%s = %s%s" % (entry.indent, entry.key_text, value, ending)]
-            delete.update(range(entry.start + 1, entry.end))
-            changes.append((path, raw, key, "changed"))
+        edit.set(key, value, exclusive)
     if exclusive:
-        for entry in entries:
+        for entry in edit.entries:
             if entry.key not in values:
-                remove_entry(entry)
-    if not changes:
-        return FileEdit(text, [], warnings, None, None)
-
-    new_section = []
-    for index, line in enumerate(lines):
-        if index in replace:
-            new_section.extend(replace[index])
-        elif index not in delete:
-            new_section.append(line)
-        for inserts in (nested_after, append_after):
-            if index in inserts:
-                if new_section and _ending(new_section[-1]) == "":
-                    new_section[-1] += nl
-                new_section.extend(inserts[index])
-    secret_changes = set(key for _p, _s, key, _a in changes if key in SECRET_KEYS)
+                edit.remove(entry)
+    if not edit.changes:
+        return FileEdit(doc.text, [], warnings, None, None)
+    new_section = edit.new_lines()
+    secret_changes = set(key for _p, _s, key, _a in edit.changes if key in SECRET_KEYS)
     return FileEdit(
-        "".join((text[:start], "".join(new_section), text[end:])),
-        changes,
+        "".join((doc.text[:edit.start], "".join(new_section), doc.text[edit.end:])),
+        edit.changes,
         warnings,
-        _render_section(lines, secret_changes),
+        _render_section(edit.lines, secret_changes),
         _render_section(new_section, secret_changes),
     )
+
+
+class _SectionEdit(object):
+    """The pending edit of one section: replacements, deletions and insertions by local line index."""
+
+    def __init__(self, doc, position):
+        self.doc = doc
+        self.raw = doc.names[position]
+        self.start = doc.offset(position)
+        self.end = doc.section_end(position)
+        self.lines = split_lines(doc.text[self.start:self.end])
+        self.entries = _section_entries(self.lines, 0, len(self.lines))
+        self.by_key = self._index_entries()
+        self.nl = doc.newline
+        self.changes = []
+        self.replace = {}   # local line index -> replacement lines
+        self.delete = set()
+        self.append_after = {}  # local line index -> lines inserted after it
+        self.nested_after = {}  # same, for lines inside a nested block (they go first)
+        self.last_content = _last_content(self.entries)
+        self.new_indent = _new_key_indent(doc, self.lines, self.entries, self.end)
+
+    def _index_entries(self):
+        by_key = {}
+        for entry in self.entries:
+            by_key[entry.key] = entry
+            if entry.continued is not None:
+                base = self.doc.line_number(self.start)
+                raise AwsFileError(
+                    self.doc.path, base + entry.continued,
+                    "an indented line continues the value of %s (line %d) in [%s]: indent it as a nested block "
+                    "or move it to column 0" % (entry.key, base + entry.start, self.raw), "edit")
+        return by_key
+
+    def _changed(self, key, action):
+        self.changes.append((self.doc.path, self.raw, key, action))
+
+    def remove(self, entry):
+        self.delete.update(range(entry.start, entry.end))
+        self._changed(entry.key, "removed")
+
+    def set(self, key, value, exclusive):
+        """Set (or with None remove) one top-level key; a dict edits a nested block."""
+        entry = self.by_key.get(key)
+        if value is None:
+            if entry is not None:
+                self.remove(entry)
+        elif isinstance(value, dict) and all(sub is None for sub in value.values()):
+            # only removals inside a block: nothing to do unless the block exists
+            if entry is not None and entry.nested is not None:
+                self.set_block(entry, key, value, exclusive)
+        elif entry is None:
+            self._add(key, value)
+        elif isinstance(value, dict):
+            self.set_block(entry, key, value, exclusive)
+        elif entry.nested is not None or entry.value != value:
+            ending = _ending(self.lines[entry.end - 1])
+            self.replace[entry.start] = ["%s%s = %s%s" % (entry.indent, entry.key_text, value, ending)]
+            self.delete.update(range(entry.start + 1, entry.end))
+            self._changed(key, "changed")
+
+    def _add(self, key, value):
+        if self.new_indent is None:
+            raise AwsFileError(
+                self.doc.path, self.doc.line_number(self.end),
+                "the indented header on this line would read a new key of [%s] as its value: "
+                "unindent the header first" % self.raw, "edit")
+        self.append_after.setdefault(self.last_content, []).extend(_key_lines(key, value, self.new_indent, self.nl))
+        self._changed(key, "added")
+
+    def set_block(self, entry, key, value, exclusive):
+        """Edit a nested block in place (or turn a scalar into a block)."""
+        if entry.nested is None:
+            ending = _ending(self.lines[entry.end - 1]) or self.nl
+            self.replace[entry.start] = _key_lines(entry.key_text, value, entry.indent, ending)
+            self.delete.update(range(entry.start + 1, entry.end))
+            self._changed(key, "changed")
+            return
+        subs = self._nested_keys(entry, key)
+        indent = entry.nested[0][3] if entry.nested else entry.indent + "  "
+        last = entry.end - 1
+        for sub, sub_value in value.items():
+            found = subs.get(sub)
+            name = "%s.%s" % (key, sub)
+            if sub_value is None:
+                if found is not None:
+                    self.delete.add(found[0])
+                    self._changed(name, "removed")
+            elif found is None:
+                self.nested_after.setdefault(last, []).append("%s%s = %s%s" % (indent, sub, sub_value, self.nl))
+                self._changed(name, "added")
+            elif found[1] != sub_value:
+                self.replace[found[0]] = ["%s%s = %s%s" % (found[2], sub, sub_value, _ending(self.lines[found[0]]))]
+                self._changed(name, "changed")
+        if exclusive:
+            for sub, (index, _value, _indent) in subs.items():
+                if sub not in value:
+                    self.delete.add(index)
+                    self._changed("%s.%s" % (key, sub), "removed")
+        kept = [sub for sub, (index, _v, _i) in subs.items() if index not in self.delete]
+        if not kept and not self.nested_after.get(last):
+            # an empty block would read as key = "": remove the key itself
+            self.delete.update(range(entry.start, entry.end))
+
+    def _nested_keys(self, entry, key):
+        """{sub: (local line index, value, indent)} of a nested block; a key twice is an error."""
+        subs = {}
+        for sub, index, sub_value, sub_indent in entry.nested:
+            if sub in subs:
+                raise AwsFileError(self.doc.path, self.doc.line_number(self.start) + index,
+                                   "nested key %s.%s appears twice" % (key, sub), "edit")
+            subs[sub] = (index, sub_value, sub_indent)
+        return subs
+
+    def new_lines(self):
+        """The section's lines after the edit."""
+        new_section = []
+        for index, line in enumerate(self.lines):
+            if index in self.replace:
+                new_section.extend(self.replace[index])
+            elif index not in self.delete:
+                new_section.append(line)
+            for inserts in (self.nested_after, self.append_after):
+                if index in inserts:
+                    if new_section and _ending(new_section[-1]) == "":
+                        new_section[-1] += self.nl
+                    new_section.extend(inserts[index])
+        return new_section
 
 
 def _indent_of(line):
@@ -845,51 +969,11 @@ def _key_lines(key, value, indent, nl, sub_indent="  "):
     return ["%s%s = %s%s" % (indent, key, value, nl)]
 
 
-def _edit_nested(entry, key, value, exclusive, lines, nl, replace, delete, inserts, changes, where):
-    """Edit a nested block in place (or turn a scalar into a block)."""
-    path, raw, base = where
-    if entry.nested is None:
-        ending = _ending(lines[entry.end - 1]) or nl
-        replace[entry.start] = _key_lines(entry.key_text, value, entry.indent, ending)
-        delete.update(range(entry.start + 1, entry.end))
-        changes.append((path, raw, key, "changed"))
-        return
-    subs = {}
-    for sub, index, sub_value, sub_indent in entry.nested:
-        if sub in subs:
-            raise AwsFileError(path, base + index, "nested key %s.%s appears twice" % (key, sub), "edit")
-        subs[sub] = (index, sub_value, sub_indent)
-    indent = entry.nested[0][3] if entry.nested else entry.indent + "  "
-    last = entry.end - 1
-    for sub, sub_value in value.items():
-        found = subs.get(sub)
-        name = "%s.%s" % (key, sub)
-        if sub_value is None:
-            if found is not None:
-                delete.add(found[0])
-                changes.append((path, raw, name, "removed"))
-        elif found is None:
-            inserts.setdefault(last, []).append("%s%s = %s%s" % (indent, sub, sub_value, nl))
-            changes.append((path, raw, name, "added"))
-        elif found[1] != sub_value:
-            replace[found[0]] = ["%s%s = %s%s" % (found[2], sub, sub_value, _ending(lines[found[0]]))]
-            changes.append((path, raw, name, "changed"))
-    if exclusive:
-        for sub, (index, _value, _indent) in subs.items():
-            if sub not in value:
-                delete.add(index)
-                changes.append((path, raw, "%s.%s" % (key, sub), "removed"))
-    kept = [sub for sub, (index, _v, _i) in subs.items() if index not in delete]
-    if not kept and not inserts.get(last):
-        # an empty block would read as key = "": remove the key itself
-        delete.update(range(entry.start, entry.end))
-
-
 # ---------------------------------------------------------------- both files
 
 
 def _check_name(name, kind):
-    if not isinstance(name, str) or not _NAME_RE.match(name) or name == "DEFAULT":
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name) or name == "DEFAULT":
         raise AwsFileError(
             "name", 0, "%s name %r may only hold letters, digits and _-/.%%@" % (kind, name), "validate")
 
@@ -897,7 +981,7 @@ def _check_name(name, kind):
 def check_credentials(credentials):
     """Validate the credential options (values never appear in messages)."""
     key_id = credentials.get("aws_access_key_id")
-    if key_id is not None and not _ACCESS_KEY_RE.match(str(key_id)):
+    if key_id is not None and not _ACCESS_KEY_RE.fullmatch(str(key_id)):
         raise AwsFileError("aws_access_key_id", 0, "an access key ID is 16 to 128 letters, digits or _", "validate")
     for option in ("aws_secret_access_key", "aws_session_token"):
         value = credentials.get(option)
@@ -908,51 +992,134 @@ def check_credentials(credentials):
             "aws_session_token", 0, "a temporary (ASIA...) access key needs aws_session_token", "validate")
 
 
-def plan_profile(credentials_text, config_text, name, credentials=None, settings=None, kind="profile",
-                 state="present", exclusive=False, credentials_path="credentials", config_path="config"):
-    """Plan one aws_profile call over both files.
+CREDENTIAL_OPTIONS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+PROFILE_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    kind=dict(type="str", default="profile", choices=["profile", "sso-session", "services"]),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    aws_access_key_id=dict(type="str", no_log=False),
+    aws_secret_access_key=dict(type="str", no_log=True),
+    aws_session_token=dict(type="str", no_log=True),
+    region=dict(type="str"),
+    output=dict(type="str"),
+    settings=dict(type="dict", default={}),
+    exclusive=dict(type="bool", default=False),
+)
+"""The argument spec of the options profile_request reads (aws_profile's; aws_profile_info's compare items)."""
+FilePaths = namedtuple("FilePaths", "credentials config")
+DEFAULT_PATHS = FilePaths("credentials", "config")
 
-    Returns Plan(credentials_text, config_text, changes, warnings, diffs);
-    a text is None when that file is not to be touched (not read/locked).
-    ``diffs`` is a list of ansible diff dicts, secrets redacted.
-    """
-    _check_name(name, kind)
-    credentials = dict((k, v) for k, v in (credentials or {}).items() if v is not None)
-    settings = dict(settings or {})
-    if kind != "profile" and credentials:
-        raise AwsFileError("name", 0, "credentials can only be set on kind=profile, not %s" % kind, "validate")
-    for key in settings:
+
+class ProfileRequest(namedtuple("ProfileRequest", "name kind state exclusive credentials settings")):
+    """One aws_profile call: the section, what to do and the values (``credentials``: the credential options,
+    ``settings``: every config key). Built from the module's option names by ``profile_request``."""
+
+    __slots__ = ()
+
+    @property
+    def options(self):
+        return EditOptions(self.kind, self.state, self.exclusive)
+
+
+ProfileRequest.__new__.__defaults__ = ("profile", "present", False, None, None)
+
+
+def profile_request(options):
+    """A ProfileRequest from a dict of aws_profile's option names (name, kind, state, exclusive,
+    aws_access_key_id, aws_secret_access_key, aws_session_token, region, output, settings)."""
+    credentials = dict((key, options[key]) for key in CREDENTIAL_OPTIONS if options.get(key) is not None)
+    settings = dict((key, options[key]) for key in ("region", "output") if options.get(key) is not None)
+    for key, value in (options.get("settings") or {}).items():
+        settings.setdefault(key, value)
+    return ProfileRequest(options["name"], options.get("kind") or "profile", options.get("state") or "present",
+                          bool(options.get("exclusive")), credentials, settings)
+
+
+def uses_credentials(request):
+    """Whether the call reads and edits the credentials file (else it only keeps that file private)."""
+    credentials = [value for value in (request.credentials or {}).values() if value is not None]
+    return request.kind == "profile" and bool(credentials or request.exclusive or request.state == "absent")
+
+
+def _check_request(request, config_path):
+    _check_name(request.name, request.kind)
+    if request.kind != "profile" and request.credentials:
+        raise AwsFileError("name", 0, "credentials can only be set on kind=profile, not %s" % request.kind,
+                           "validate")
+    for key in request.settings:
         if key in SECRET_KEYS or key == "aws_access_key_id":
             raise AwsFileError(config_path, 0, "set %s with its own option, not in settings" % key, "validate")
-    check_credentials(credentials)
-    changes = []
-    warnings = []
-    diffs = []
-    new_credentials = new_config = None
+    check_credentials(request.credentials)
 
-    touch_credentials = kind == "profile" and credentials_text is not None and (
-        credentials or exclusive or state == "absent")
-    if touch_credentials:
-        wanted = dict(credentials)
-        key_id = credentials.get("aws_access_key_id")
-        if key_id and not key_id.startswith("ASIA") and "aws_session_token" not in credentials:
-            # a long-term key over a temporary one: the old token must go
-            wanted["aws_session_token"] = None
-            wanted["aws_security_token"] = None
-        edit = edit_file(credentials_text, "credentials", name, wanted, kind, state, exclusive, credentials_path)
-        new_credentials = edit.text
-        changes.extend(edit.changes)
-        warnings.extend(edit.warnings)
-        if edit.changes:
-            diffs.append(_diff(credentials_path, edit))
+
+def plan_profile(request, credentials_text, config_text, paths=DEFAULT_PATHS):
+    """Plan one aws_profile call (a ProfileRequest) over both files.
+
+    Returns Plan(credentials_text, config_text, changes, warnings, diffs);
+    a text is None when that file is not to be touched (not read/locked):
+    the credentials file is only touched when ``uses_credentials(request)``.
+    ``diffs`` is a list of ansible diff dicts, secrets redacted.
+    """
+    request = request._replace(
+        credentials=dict((k, v) for k, v in (request.credentials or {}).items() if v is not None),
+        settings=dict(request.settings or {}))
+    _check_request(request, paths.config)
+    plan = Plan(None, None, [], [], [])
+    if credentials_text is not None and uses_credentials(request):
+        edit = edit_file(credentials_text, "credentials", request.name, _credential_values(request.credentials),
+                         request.options, paths.credentials)
+        plan = _planned(plan._replace(credentials_text=edit.text), paths.credentials, edit)
     if config_text is not None:
-        edit = edit_file(config_text, "config", name, settings, kind, state, exclusive, config_path)
-        new_config = edit.text
-        changes.extend(edit.changes)
-        warnings.extend(edit.warnings)
-        if edit.changes:
-            diffs.append(_diff(config_path, edit))
-    return Plan(new_credentials, new_config, changes, warnings, diffs)
+        edit = edit_file(config_text, "config", request.name, request.settings, request.options, paths.config)
+        plan = _planned(plan._replace(config_text=edit.text), paths.config, edit)
+    return plan
+
+
+def _credential_values(credentials):
+    """The credentials file's values of a call: a long-term key over a temporary one drops the old token."""
+    wanted = dict(credentials)
+    key_id = credentials.get("aws_access_key_id")
+    if key_id and not key_id.startswith("ASIA") and "aws_session_token" not in credentials:
+        wanted["aws_session_token"] = None
+        wanted["aws_security_token"] = None
+    return wanted
+
+
+def _planned(plan, path, edit):
+    plan.changes.extend(edit.changes)
+    plan.warnings.extend(edit.warnings)
+    if edit.changes:
+        plan.diffs.append(_diff(path, edit))
+    return plan
+
+
+def changed_keys(changes):
+    """The key names of ``changes`` [(path, section, key, action)], each once, in order."""
+    keys = []
+    for _path, _section, key, _action in changes:
+        if key is not None and key not in keys:
+            keys.append(key)
+    return keys
+
+
+def compare_profile(request, credentials_text, config_text, profiles, paths=DEFAULT_PATHS):
+    """Whether aws_profile with ``request`` would change nothing: {name, kind, current, changed_keys, error}.
+
+    Planned by plan_profile, as aws_profile plans; ``profiles`` is read_profiles()'s: an access key ID is
+    current only with a non-empty secret in that profile. ``error``: why aws_profile would refuse the call.
+    """
+    compared = {"name": request.name, "kind": request.kind, "current": False, "changed_keys": [], "error": None}
+    try:
+        plan = plan_profile(request, credentials_text if uses_credentials(request) else None, config_text, paths)
+    except AwsFileError as exc:
+        compared["error"] = str(exc)
+        return compared
+    keys = changed_keys(plan.changes)
+    if ((request.credentials or {}).get("aws_access_key_id") and request.state == "present"
+            and not profiles.get(request.name, {}).get("has_secret") and "aws_secret_access_key" not in keys):
+        keys.append("aws_secret_access_key")
+    compared.update(current=not keys, changed_keys=keys)
+    return compared
 
 
 def _diff(path, edit):

@@ -10,14 +10,20 @@ documented in the doc fragment devkeys.aws.shell_exports; the return value in aw
 import shlex
 
 # Profile names are letters, digits and _-/.%@ (the names aws_profile writes): no shell quoting needed.
-from ansible_collections.devkeys.aws.plugins.module_utils._aws_files import _NAME_RE as PROFILE_NAME_RE
+from ansible_collections.devkeys.aws.plugins.module_utils._aws_files import NAME_RE as PROFILE_NAME_RE
 from ansible_collections.devkeys.aws.plugins.module_utils._aws_files import AwsFileError
-from ansible_collections.devkeys.aws.plugins.module_utils._file_io import SharedFile
+from ansible_collections.devkeys.aws.plugins.module_utils._file_io import AS_IS
 
 SHELL_EXPORT_OPTIONS = dict(
     shell_files=dict(type="list", elements="path", default=[]),
     shell_marker=dict(type="str", default="# {mark} devkeys.aws: default AWS profile"),
 )
+
+
+def check_marker(marker):
+    """Refuse a marker that is not one line holding {mark} (its BEGIN and END lines would not be found)."""
+    if "{mark}" not in marker or marker.splitlines() != [marker]:
+        raise AwsFileError("shell_marker", 0, "the marker must be one line holding {mark}", verb="validate")
 
 
 def _markers(marker):
@@ -44,11 +50,11 @@ def shell_export(text, marker):
     return words[0][len("AWS_PROFILE="):]
 
 
-def read_shell_exports(paths, marker):
+def read_shell_exports(paths, marker, access=AS_IS):
     """Map each path to shell_export() of its text; a missing file reads as empty (no block: None)."""
     exports = {}
     for path in paths:
-        shared = SharedFile(path)
+        shared = access.shared(path)
         try:
             text = shared.read().decode("utf-8", "replace")
         finally:
@@ -89,7 +95,7 @@ def set_export(text, marker, profile, path):
 
     Lines outside the block keep every byte; a new block goes at the end.
     """
-    if profile and not PROFILE_NAME_RE.match(profile):
+    if profile and not PROFILE_NAME_RE.fullmatch(profile):
         raise AwsFileError("shell_export", 0, "profile name %r may only hold letters, digits and _-/.%%@" % profile,
                            verb="validate")
     begin, end = _markers(marker)

@@ -27,17 +27,24 @@ description:
     continues a plain value (almost always a mis-indented key)."
   - Names, keys and values are validated, not escaped; see O(name), O(settings).
   - Writing locks C(.credentials.lock) then C(.config.lock) (C(flock), created 0600 next to each file) around
-    the whole read-modify-write, so parallel tasks on one host lose no update. The new content is written to a
-    temporary file in the same directory, created 0600, given its mode and owner, synced, then renamed over the
-    file; no temporary file is left behind on failure. A missing directory is created 0700.
+    the whole read-modify-write, so parallel tasks on one host lose no update. A lock file is created with
+    C(O_EXCL|O_NOFOLLOW); an existing one is used only if it is a regular file with one link owned by the account
+    the module works as. The new content is written to a temporary file in the same directory, created 0600 with
+    C(O_EXCL|O_NOFOLLOW), given its mode and owner on its descriptor, synced, then renamed over the file; no
+    temporary file is left behind on failure. A missing directory is created 0700, one level at a time, and never
+    followed if a link is swapped in for it.
   - The credentials file is never looser than 0600 after a call with O(kind=profile) (a looser mode is tightened
     with a warning, and the call reports a change, also when no setting changed); the mode of an existing config
     file is kept; new files are 0600.
-  - "Symlinks: when the module runs as root with O(owner) set to another user, a symlinked file or directory is
-    followed only if the link target and the target's directory are owned by that user, the real directory must
-    be owned by that user or root, and a file with several hard links (or that is not a regular file) is refused,
-    so a link planted by that user never makes the module read, write or chown a file the user could not.
-    Otherwise links are followed (the file behind the link is replaced, the link stays)."
+  - "Running as root for another account (O(owner) set, or no O(owner) and the files lie in a path that account
+    controls), every file operation (read, lock, directory, temporary file, mode change, rename, backup, the shell
+    start-up files) runs in a child process that has the account's identity (its groups, gid and uid), so the
+    kernel refuses whatever the account could not do itself: a link or hard link that account planted never makes
+    the module read, write, chmod or chown a file outside its reach. A file with several hard links is refused
+    then. A missing or root-owned home fails with an error naming the path; the module never falls back to
+    root's rights. See O(owner) and the security notes of the collection (C(docs/security.md))."
+  - Links are followed as the account working would follow them (the file behind the link is replaced, the link
+    stays).
   - "A long-term access key (not C(ASIA...)) set on a profile that holds a session token removes the token in the
     same write; a temporary C(ASIA...) key requires O(aws_session_token)."
   - Secret values never appear in results, diffs, warnings or logs, also at C(-vvvv); the diff shows
@@ -121,14 +128,19 @@ options:
     default: false
   owner:
     description:
-      - User (name or uid) that owns the written files and a newly created directory.
-      - When the module runs as root and this is another user, the symlink rule above applies.
-      - Default paths are then in this user's home.
+      - User (name or uid) the files belong to. Default paths are then in this user's home.
+      - When the module runs as root and this is another user, all file work runs with that user's identity (see
+        above), so written files and new directories are that user's because that user makes them.
+      - "When not set and the module runs as root, the account that controls the paths is used the same way: the
+        non-root owner of the path components (each lstat'ed from C(/) down, links followed, each link counted).
+        None: root's own files, worked on as root. Two or more, or a directory on the way that other accounts may
+        write into without the sticky bit: an error asking for O(owner)."
     type: str
   group:
     description:
-      - Group (name or gid) of the written files and a newly created directory; defaults to the primary group of
-        O(owner) when O(owner) is set.
+      - Group (name or gid) of the written files and a newly created directory; without it they get the primary
+        group of the account the files belong to.
+      - When the module works as another account, that account must be a member of this group.
     type: str
   shell_export:
     description:
@@ -278,147 +290,192 @@ warnings:
   elements: str
 """
 
+from collections import namedtuple
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devkeys.aws.plugins.module_utils._aws_files import (
+    PROFILE_OPTIONS,
     AwsFileError,
+    FilePaths,
+    changed_keys,
     decode,
     plan_profile,
+    profile_request,
+    uses_credentials,
 )
 from ansible_collections.devkeys.aws.plugins.module_utils._file_io import (
     FileIOError,
-    SharedFile,
-    default_path,
-    lookup_owner,
+    aws_file_paths,
+    file_access,
+    lookup_account,
+    run_as,
 )
 from ansible_collections.devkeys.aws.plugins.module_utils._shell_exports import (
     SHELL_EXPORT_OPTIONS,
     block_text,
+    check_marker,
     read_shell_exports,
     set_export,
 )
 
+ARGUMENT_SPEC = dict(
+    PROFILE_OPTIONS,
+    name=dict(PROFILE_OPTIONS["name"], aliases=["profile"]),
+    credentials_file=dict(type="path"),
+    config_file=dict(type="path"),
+    owner=dict(type="str"),
+    group=dict(type="str"),
+    backup=dict(type="bool", default=False),
+    shell_export=dict(type="str"),
+    **SHELL_EXPORT_OPTIONS
+)
+
+# One call: ``request`` (a ProfileRequest), ``paths`` (FilePaths), ``shell_files``/``shell_marker``/
+# ``shell_export`` as the options, ``access`` (who works on the files, see _file_io), ``backup``, ``check_mode``.
+Call = namedtuple("Call", "request paths shell_files shell_marker shell_export access backup check_mode")
+
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True, aliases=["profile"]),
-            kind=dict(type="str", default="profile", choices=["profile", "sso-session", "services"]),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            aws_access_key_id=dict(type="str", no_log=False),
-            aws_secret_access_key=dict(type="str", no_log=True),
-            aws_session_token=dict(type="str", no_log=True),
-            region=dict(type="str"),
-            output=dict(type="str"),
-            settings=dict(type="dict", default={}),
-            exclusive=dict(type="bool", default=False),
-            credentials_file=dict(type="path"),
-            config_file=dict(type="path"),
-            owner=dict(type="str"),
-            group=dict(type="str"),
-            backup=dict(type="bool", default=False),
-            shell_export=dict(type="str"),
-            **SHELL_EXPORT_OPTIONS
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
+    result = dict(changed=False, profile=params["name"], changed_keys=[], changes=[], backup_files=[])
+    if params["aws_access_key_id"] is not None:
+        result["access_key_id"] = params["aws_access_key_id"]
     try:
-        uid, gid, home = lookup_owner(params["owner"], params["group"])
-    except FileIOError as exc:
-        module.fail_json(msg=str(exc))
-    credentials_path = default_path(params["credentials_file"], home, "AWS_SHARED_CREDENTIALS_FILE", "credentials")
-    config_path = default_path(params["config_file"], home, "AWS_CONFIG_FILE", "config")
-    credentials = dict((key, params[key]) for key in
-                       ("aws_access_key_id", "aws_secret_access_key", "aws_session_token") if params[key] is not None)
-    settings = dict((key, params[key]) for key in ("region", "output") if params[key] is not None)
-    for key, value in (params["settings"] or {}).items():
-        settings.setdefault(key, value)
-    uses_credentials = params["kind"] == "profile" and bool(
-        credentials or params["exclusive"] or params["state"] == "absent")
-    files = [SharedFile(credentials_path, uid, gid, private=True)] if uses_credentials else []
-    files.append(SharedFile(config_path, uid, gid))
-    # A profile call keeps the credentials file private even when it does not edit it (mode only).
-    mode_guard = SharedFile(credentials_path, uid, gid, private=True) if (
-        params["kind"] == "profile" and not uses_credentials) else None
-    result = dict(changed=False, profile=params["name"], credentials_file=credentials_path,
-                  config_file=config_path, changed_keys=[], changes=[], backup_files=[])
-    if "aws_access_key_id" in credentials:
-        result["access_key_id"] = credentials["aws_access_key_id"]
-
-    def plan(originals):
-        texts = [decode(data, shared.path) for data, shared in zip(originals, files)]
-        credentials_text = texts[0] if uses_credentials else None
-        return plan_profile(
-            credentials_text, texts[-1], params["name"], credentials=credentials, settings=settings,
-            kind=params["kind"], state=params["state"], exclusive=params["exclusive"],
-            credentials_path=credentials_path, config_path=config_path)
-
-    tightened = False
-    shell_files = [SharedFile(path, uid, gid) for path in params["shell_files"]] if params["shell_export"] is not None else []
-    shell_edits = []
-    try:
-        try:
-            for shared in shell_files:
-                data = shared.read()
-                text = data.decode("utf-8", "surrogateescape")
-                new_text = set_export(text, params["shell_marker"], params["shell_export"], shared.path)
-                shell_edits.append((shared, data, text, new_text))
-            originals = [shared.read() for shared in files]
-            outcome = plan(originals)
-            stale = any(shared.has_stale_temps() for shared in files)
-            loose = [shared for shared in files + [mode_guard] if shared and shared.loose_mode() is not None]
-            if not module.check_mode:
-                for shared, data, text, new_text in shell_edits:
-                    if new_text != text:
-                        if params["backup"] and data:
-                            result["backup_files"].append(shared.backup(data))
-                        shared.write(new_text.encode("utf-8", "surrogateescape"))
-            if (outcome.changes or stale or loose) and not module.check_mode:
-                # decided without the lock; now lock (credentials, then config; locking removes temp
-                # files a killed writer left), re-read and decide again
-                for shared in ([mode_guard] if mode_guard in loose else []) + files:
-                    shared.lock()
-                originals = [shared.read() for shared in files]
-                outcome = plan(originals)
-                new_texts = ([outcome.credentials_text] if uses_credentials else []) + [outcome.config_text]
-                for shared, original, text in zip(files, originals, new_texts):
-                    data = text.encode("utf-8")
-                    if data == original:
-                        tightened = shared.tighten() or tightened
-                        continue
-                    if params["backup"] and original:
-                        result["backup_files"].append(shared.backup(original))
-                    shared.write(data)
-                if mode_guard in loose:
-                    tightened = mode_guard.tighten() or tightened
-        finally:
-            for shared in files + [mode_guard] + shell_files:
-                if shared:
-                    shared.close()
-        if shell_edits:
-            # set_export leaves exactly the wanted block, or none
-            result["shell_exports"] = dict((shared.path, params["shell_export"] or None) for shared in shell_files)
-        elif params["shell_files"]:
-            result["shell_exports"] = read_shell_exports(params["shell_files"], params["shell_marker"])
+        call = _call(params, module.check_mode, result)
+        report = run_as(call.access.account, converge, (call,), errors=(AwsFileError,))
     except (AwsFileError, FileIOError) as exc:
         module.fail_json(msg=str(exc), **result)
+    _finish(module, call, report, result)
 
-    for warning in outcome.warnings + [w for shared in files + [mode_guard] if shared for w in shared.warnings]:
+
+def _call(params, check_mode, result):
+    """The Call of these options (paths in ``result`` as soon as they are known)."""
+    account = lookup_account(params["owner"]) if params["owner"] is not None else None
+    paths = FilePaths(*aws_file_paths(account, params["credentials_file"], params["config_file"]))
+    result.update(credentials_file=paths.credentials, config_file=paths.config)
+    check_marker(params["shell_marker"])
+    access = file_access(account, params["group"], list(paths) + params["shell_files"])
+    return Call(profile_request(params), paths, params["shell_files"], params["shell_marker"],
+                params["shell_export"], access, params["backup"], check_mode)
+
+
+def converge(call):
+    """Read, plan and (unless in check mode) write: all the file work of one call, as run_as runs it.
+
+    Returns a JSON-able report (never a secret): changes, warnings, diffs, backup_files, tightened, loose,
+    shell_changes [(path, block before, block after)], shell_exports, and error (the message of a failure).
+    """
+    report = dict(changes=[], warnings=[], diffs=[], backup_files=[], tightened=False, loose=False,
+                  shell_changes=[], shell_exports=None, error=None)
+    files = _Files(call)
+    try:
+        _converge_files(call, files, report)
+    except (AwsFileError, FileIOError) as exc:
+        report["error"] = str(exc)
+    finally:
+        files.close()
+    report["warnings"].extend(warning for shared in files.every() for warning in shared.warnings)
+    return report
+
+
+class _Files(object):
+    """The files of one call: ``aws`` (credentials when used, then config), ``guard`` (the credentials file
+    a profile call only keeps private), ``shells`` (shell start-up files to edit)."""
+
+    def __init__(self, call):
+        access = call.access
+        self.uses_credentials = uses_credentials(call.request)
+        self.aws = [access.shared(call.paths.credentials, private=True)] if self.uses_credentials else []
+        self.aws.append(access.shared(call.paths.config))
+        self.guard = [access.shared(call.paths.credentials, private=True)] if (
+            call.request.kind == "profile" and not self.uses_credentials) else []
+        self.shells = [access.shared(path) for path in call.shell_files] if call.shell_export is not None else []
+
+    def every(self):
+        return self.aws + self.guard + self.shells
+
+    def close(self):
+        for shared in self.every():
+            shared.close()
+
+    def plan(self, call, originals):
+        texts = [decode(data, shared.path) for data, shared in zip(originals, self.aws)]
+        return plan_profile(call.request, texts[0] if self.uses_credentials else None, texts[-1], call.paths)
+
+
+def _converge_files(call, files, report):
+    shell_edits = [_shell_edit(call, shared) for shared in files.shells]  # every block checked before a write
+    outcome = files.plan(call, [shared.read() for shared in files.aws])
+    stale = any(shared.has_stale_temps() for shared in files.aws)
+    loose = [shared for shared in files.aws + files.guard if shared.loose_mode() is not None]
+    report["loose"] = bool(loose)
+    if not call.check_mode:
+        _write_shell_files(call, shell_edits, report)
+        if outcome.changes or stale or loose:
+            outcome = _write_locked(call, files, [shared for shared in files.guard if shared in loose], report)
+    report["changes"] = outcome.changes
+    report["warnings"].extend(outcome.warnings)
+    report["diffs"] = outcome.diffs
+    report["shell_changes"] = [(shared.path, block_text(text, call.shell_marker), block_text(new, call.shell_marker))
+                               for shared, _data, text, new in shell_edits if new != text]
+    if shell_edits:  # set_export leaves exactly the wanted block, or none
+        report["shell_exports"] = dict((shared.path, call.shell_export or None) for shared in files.shells)
+    elif call.shell_files:
+        report["shell_exports"] = read_shell_exports(call.shell_files, call.shell_marker, call.access)
+
+
+def _shell_edit(call, shared):
+    data = shared.read()
+    text = data.decode("utf-8", "surrogateescape")
+    return shared, data, text, set_export(text, call.shell_marker, call.shell_export, shared.path)
+
+
+def _write_shell_files(call, shell_edits, report):
+    for shared, data, text, new_text in shell_edits:
+        if new_text != text:
+            if call.backup and data:
+                report["backup_files"].append(shared.backup(data))
+            shared.write(new_text.encode("utf-8", "surrogateescape"))
+
+
+def _write_locked(call, files, loose_guard, report):
+    """Lock (credentials, then config; locking removes temp files a killed writer left), read and plan again,
+    keep the credentials file private (before any write: a refusal leaves every file as it was), write."""
+    for shared in loose_guard + files.aws:
+        shared.lock()
+    originals = [shared.read() for shared in files.aws]
+    outcome = files.plan(call, originals)
+    for shared in loose_guard:
+        report["tightened"] = shared.tighten() or report["tightened"]
+    new_texts = ([outcome.credentials_text] if files.uses_credentials else []) + [outcome.config_text]
+    for shared, original, text in zip(files.aws, originals, new_texts):
+        data = text.encode("utf-8")
+        if data == original:
+            report["tightened"] = shared.tighten() or report["tightened"]
+            continue
+        if call.backup and original:
+            report["backup_files"].append(shared.backup(original))
+        shared.write(data)
+    return outcome
+
+
+def _finish(module, call, report, result):
+    result["backup_files"] = report["backup_files"]
+    if report["error"]:
+        module.fail_json(msg=report["error"], **result)
+    for warning in report["warnings"]:
         module.warn(warning)
-    shell_changes = [(shared.path, text, new_text) for shared, _data, text, new_text in shell_edits if new_text != text]
-    result["changed"] = bool(outcome.changes or shell_changes) or tightened or bool(loose and module.check_mode)
+    result["changed"] = bool(report["changes"] or report["shell_changes"] or report["tightened"]
+                             or (report["loose"] and call.check_mode))
     result["changes"] = [dict(file=path, section=section, key=key, action=action)
-                         for path, section, key, action in outcome.changes]
-    keys = []
-    for _path, _section, key, _action in outcome.changes:
-        if key is not None and key not in keys:
-            keys.append(key)
-    result["changed_keys"] = keys
-    diffs = outcome.diffs + [
-        dict(before_header=path, after_header=path, before=block_text(text, params["shell_marker"]),
-             after=block_text(new_text, params["shell_marker"]))
-        for path, text, new_text in shell_changes]
+                         for path, section, key, action in report["changes"]]
+    result["changed_keys"] = changed_keys(report["changes"])
+    if report["shell_exports"] is not None:
+        result["shell_exports"] = report["shell_exports"]
+    diffs = report["diffs"] + [dict(before_header=path, after_header=path, before=before, after=after)
+                               for path, before, after in report["shell_changes"]]
     if module._diff and diffs:
         result["diff"] = diffs
     module.exit_json(**result)

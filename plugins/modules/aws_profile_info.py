@@ -15,6 +15,12 @@ description:
     set.
   - A file botocore would fail to parse fails the task with the file and line.
   - Missing files read as empty.
+  - Running as root for another account (O(owner) set, or no O(owner) and the files lie in a path that account
+    controls, see M(devkeys.aws.aws_profile)'s O(devkeys.aws.aws_profile#module:owner)), the files are read by a
+    child process with that account's identity, so the kernel refuses what the account could not read; a file
+    with several hard links is refused then.
+  - With O(compare), it also tells for each entry whether M(devkeys.aws.aws_profile) with the same options would
+    change nothing, planned by the same code.
   - With O(shell_files), it also reports which AWS profile each shell start-up file exports in the block that
     M(ansible.builtin.blockinfile) manages under O(shell_marker), so a play can edit only the files that differ.
 author:
@@ -33,8 +39,57 @@ attributes:
 options:
   owner:
     description:
-      - User (name or uid) whose home holds the default C(~/.aws) files.
+      - User (name or uid) whose home holds the default C(~/.aws) files; when the module runs as root, the files
+        are read as this user.
     type: str
+  compare:
+    description:
+      - Profiles or sections to compare with the files, each with the option names of M(devkeys.aws.aws_profile)
+        (secrets excluded). The result is RV(compared), in the same order.
+      - An entry with O(compare[].aws_access_key_id) is current only if that profile also holds a non-empty
+        secret access key (the secret itself is never compared).
+    type: list
+    elements: dict
+    default: []
+    version_added: 0.1.0
+    suboptions:
+      name:
+        description: As O(devkeys.aws.aws_profile#module:name).
+        type: str
+        required: true
+      kind:
+        description: As O(devkeys.aws.aws_profile#module:kind).
+        type: str
+        choices: [profile, sso-session, services]
+        default: profile
+      state:
+        description: As O(devkeys.aws.aws_profile#module:state).
+        type: str
+        choices: [present, absent]
+        default: present
+      aws_access_key_id:
+        description: As O(devkeys.aws.aws_profile#module:aws_access_key_id).
+        type: str
+      aws_secret_access_key:
+        description: Never accepted (an error that does not show the value); listed so that the value is hidden.
+        type: str
+      aws_session_token:
+        description: Never accepted (an error that does not show the value); listed so that the value is hidden.
+        type: str
+      region:
+        description: As O(devkeys.aws.aws_profile#module:region).
+        type: str
+      output:
+        description: As O(devkeys.aws.aws_profile#module:output).
+        type: str
+      settings:
+        description: As O(devkeys.aws.aws_profile#module:settings).
+        type: dict
+        default: {}
+      exclusive:
+        description: As O(devkeys.aws.aws_profile#module:exclusive).
+        type: bool
+        default: false
 seealso:
   - module: devkeys.aws.aws_profile
 """
@@ -53,10 +108,31 @@ EXAMPLES = r"""
     shell_files: [~/.bashrc, ~/.zshrc]
   register: aws_files
 
-- name: Read another user's files as root
+- name: Read another user's files as root (as that user)
   devkeys.aws.aws_profile_info:
     owner: alice
   become: true
+
+- name: Is profile dev already what aws_profile would write?
+  devkeys.aws.aws_profile_info:
+    compare:
+      - name: dev
+        aws_access_key_id: AKIAIOSFODNN7EXAMPLE
+        region: eu-west-1
+      - name: corp
+        kind: sso-session
+        settings:
+          sso_region: us-east-1
+  register: aws_files
+
+- name: Write only what is not current
+  devkeys.aws.aws_profile:
+    name: dev
+    aws_access_key_id: AKIAIOSFODNN7EXAMPLE
+    aws_secret_access_key: "{{ dev_secret }}"
+    region: eu-west-1
+  when: not aws_files.compared[0].current
+  no_log: true
 """
 
 RETURN = r"""
@@ -111,6 +187,35 @@ credentials_private:
   returned: always
   type: bool
   sample: true
+compared:
+  description:
+    - One entry per item of O(compare), in the same order.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: dev, kind: profile, current: false, changed_keys: [region], error: null}]
+  contains:
+    name:
+      description: The entry's name.
+      type: str
+    kind:
+      description: The entry's kind.
+      type: str
+    current:
+      description:
+        - Whether M(devkeys.aws.aws_profile) with these options would change nothing (and, with an access key ID,
+          the profile holds a secret).
+      type: bool
+    changed_keys:
+      description:
+        - The keys M(devkeys.aws.aws_profile) would add, change or remove (nested keys as C(block.key)), as its
+          RV(devkeys.aws.aws_profile#module:changed_keys); C(aws_secret_access_key) when an access key ID is given
+          and the profile holds no secret.
+      type: list
+      elements: str
+    error:
+      description: Why M(devkeys.aws.aws_profile) would refuse these options (its error message), else null.
+      type: str
 shell_exports:
   description:
     - For each path of O(shell_files) (expanded), the profile its managed block exports.
@@ -121,62 +226,94 @@ shell_exports:
   sample: {/home/alice/.bashrc: dev, /home/alice/.zshrc: null}
 """
 
+from collections import namedtuple
+
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.devkeys.aws.plugins.module_utils._aws_files import AwsFileError, decode, read_profiles
+from ansible_collections.devkeys.aws.plugins.module_utils._aws_files import (
+    PROFILE_OPTIONS,
+    AwsFileError,
+    FilePaths,
+    compare_profile,
+    decode,
+    profile_request,
+    read_profiles,
+)
 from ansible_collections.devkeys.aws.plugins.module_utils._file_io import (
     FileIOError,
-    SharedFile,
-    default_path,
-    lookup_owner,
+    aws_file_paths,
+    file_access,
+    lookup_account,
+    run_as,
 )
 from ansible_collections.devkeys.aws.plugins.module_utils._shell_exports import (
     SHELL_EXPORT_OPTIONS,
+    check_marker,
     read_shell_exports,
 )
 
+ARGUMENT_SPEC = dict(
+    credentials_file=dict(type="path"),
+    config_file=dict(type="path"),
+    owner=dict(type="str"),
+    # aws_profile's options; the secret ones only to be refused, no_log keeping their values out of every output
+    compare=dict(type="list", elements="dict", default=[], options=PROFILE_OPTIONS),
+    **SHELL_EXPORT_OPTIONS
+)
+
+# One call: ``paths`` (FilePaths), ``shell_files``, ``shell_marker``, ``compare`` (ProfileRequests), ``access``.
+Call = namedtuple("Call", "paths shell_files shell_marker compare access")
+
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            credentials_file=dict(type="path"),
-            config_file=dict(type="path"),
-            owner=dict(type="str"),
-            **SHELL_EXPORT_OPTIONS
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    result = dict(changed=False)
     try:
-        uid, _gid, home = lookup_owner(module.params["owner"])
-    except FileIOError as exc:
-        module.fail_json(msg=str(exc))
-    credentials_path = default_path(module.params["credentials_file"], home, "AWS_SHARED_CREDENTIALS_FILE",
-                                    "credentials")
-    config_path = default_path(module.params["config_file"], home, "AWS_CONFIG_FILE", "config")
-    files = [SharedFile(credentials_path, uid, private=True), SharedFile(config_path, uid)]
-    try:
-        try:
-            texts = [decode(shared.read(), shared.path) for shared in files]
-            credentials_private = files[0].loose_mode() is None
-        finally:
-            for shared in files:
-                shared.close()
-        found = read_profiles(texts[0], texts[1], credentials_path, config_path)
-        shell_exports = read_shell_exports(module.params["shell_files"], module.params["shell_marker"])
+        call = _call(module.params, result)
+        found = run_as(call.access.account, read_files, (call,), errors=(AwsFileError,))
     except (AwsFileError, FileIOError) as exc:
-        module.fail_json(msg=str(exc), credentials_file=credentials_path, config_file=config_path)
-    for warning in found["warnings"]:
+        module.fail_json(msg=str(exc), **result)
+    for warning in found.pop("warnings"):
         module.warn(warning)
-    module.exit_json(
-        changed=False,
-        credentials_file=credentials_path,
-        config_file=config_path,
-        profiles=found["profiles"],
-        sso_sessions=found["sso_sessions"],
-        services=found["services"],
-        shell_exports=shell_exports,
-        credentials_private=credentials_private,
-    )
+    result.update(found)
+    module.exit_json(**result)
+
+
+def _call(params, result):
+    """The Call of these options (paths in ``result`` as soon as they are known)."""
+    account = lookup_account(params["owner"]) if params["owner"] is not None else None
+    paths = FilePaths(*aws_file_paths(account, params["credentials_file"], params["config_file"]))
+    result.update(credentials_file=paths.credentials, config_file=paths.config)
+    check_marker(params["shell_marker"])
+    compare = [_compare_request(index, entry) for index, entry in enumerate(params["compare"])]
+    access = file_access(account, None, list(paths) + params["shell_files"])
+    return Call(paths, params["shell_files"], params["shell_marker"], compare, access)
+
+
+def _compare_request(index, entry):
+    for option in ("aws_secret_access_key", "aws_session_token"):
+        if entry.get(option) is not None:
+            raise AwsFileError("compare[%d]" % index, 0, "%s is never compared (aws_profile_info takes no secret)"
+                               % option, "validate")
+    return profile_request(entry)
+
+
+def read_files(call):
+    """Read both files (and the shell start-up files): what botocore reads, secrets replaced, and the
+    comparisons; JSON-able, as run_as runs it."""
+    files = [call.access.shared(call.paths.credentials, private=True), call.access.shared(call.paths.config)]
+    try:
+        texts = [decode(shared.read(), shared.path) for shared in files]
+        credentials_private = files[0].loose_mode() is None
+    finally:
+        for shared in files:
+            shared.close()
+    found = read_profiles(texts[0], texts[1], call.paths.credentials, call.paths.config)
+    found["compared"] = [compare_profile(request, texts[0], texts[1], found["profiles"], call.paths)
+                         for request in call.compare]
+    found["shell_exports"] = read_shell_exports(call.shell_files, call.shell_marker, call.access)
+    found["credentials_private"] = credentials_private
+    return found
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 MODULE = "devkeys.aws.aws_profile_info"
 FAKE_KEY = "AKIAFAKE0000EXAMPLE0"
 SECRET = "fakeSecret0000EXAMPLEqwertyuiopasdfghjklz"
@@ -111,3 +113,58 @@ def test_explicit_paths_and_default_trap_warning(ansible, home, tmp_path):
     result = run.published()["result"]
     assert result["profiles"]["a"]["region"] == "leak-1"
     assert any("[DEFAULT]" in warning for warning in result["warnings"])
+
+
+OTHER_KEY = "AKIAFAKE0000EXAMPLE1"
+COMPARED = [  # (entry, current, changed_keys)
+    ({"name": "dev", "aws_access_key_id": FAKE_KEY, "region": "eu-west-1"}, True, []),
+    ({"name": "dev", "aws_access_key_id": OTHER_KEY, "region": "eu-west-1"}, False, ["aws_access_key_id"]),
+    ({"name": "dev", "region": "us-east-1", "output": "json"}, False, ["region"]),
+    ({"name": "dev", "region": "eu-west-1", "output": "json", "exclusive": True}, False,
+     ["aws_access_key_id", "aws_secret_access_key"]),
+    ({"name": "dev", "settings": {"s3": {"addressing_style": "path"}}}, False, ["s3"]),
+    ({"name": "keyonly", "aws_access_key_id": FAKE_KEY}, False, ["aws_secret_access_key"]),
+    ({"name": "corp", "kind": "sso-session", "settings": {"sso_region": "us-east-1"}}, True, []),
+    ({"name": "gone", "state": "absent"}, True, []),
+    ({"name": "keyonly", "state": "absent"}, False, ["aws_access_key_id"]),
+]
+
+
+def test_compare_plans_like_aws_profile(ansible, home):
+    write(home / ".aws" / "config", "[profile dev]\nregion = eu-west-1\noutput = json\n"
+                                    "[sso-session corp]\nsso_region = us-east-1\n")
+    write(home / ".aws" / "credentials", "[dev]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                                         "[keyonly]\naws_access_key_id = %s\n" % (FAKE_KEY, SECRET, FAKE_KEY))
+    before = {name: (home / ".aws" / name).read_bytes() for name in ("config", "credentials")}
+    run = ansible.task(MODULE, {"compare": [entry for entry, _current, _keys in COMPARED]},
+                       publish=True, args=["-vvvv"]).assert_ok()
+    compared = run.published()["result"]["compared"]
+    assert [(item["name"], item["current"], item["changed_keys"]) for item in compared] == [
+        (entry["name"], current, keys) for entry, current, keys in COMPARED]
+    assert [item["kind"] for item in compared] == [entry.get("kind", "profile") for entry, _c, _k in COMPARED]
+    assert SECRET not in run.output
+    assert {name: (home / ".aws" / name).read_bytes() for name in before} == before
+
+    # what is not current becomes current once aws_profile applied the same entry
+    entry = COMPARED[2][0]
+    ansible.task("devkeys.aws.aws_profile", entry).assert_ok()
+    again = ansible.task(MODULE, {"compare": [entry]}, publish=True).assert_ok()
+    assert again.published()["result"]["compared"] == [
+        {"name": "dev", "kind": "profile", "current": True, "changed_keys": [], "error": None}]
+
+
+def test_compare_reports_an_entry_aws_profile_would_refuse(ansible, home):
+    write(home / ".aws" / "config", "[profile dev]\nregion = a\n[profile \"dev\"]\nregion = b\n")
+    run = ansible.task(MODULE, {"compare": [{"name": "dev", "region": "a"}]}, publish=True).assert_ok()
+    (item,) = run.published()["result"]["compared"]
+    assert item["current"] is False and item["changed_keys"] == []
+    assert item["error"].startswith("Failed to edit %s line 3: " % (home / ".aws" / "config"))
+
+
+@pytest.mark.parametrize("secret_option", ["aws_secret_access_key", "aws_session_token"])
+def test_compare_refuses_a_secret_without_echoing_it(ansible, home, secret_option):
+    run = ansible.task(MODULE, {"compare": [{"name": "dev", "region": "x"},
+                                            {"name": "dev", secret_option: SECRET}]}, args=["-vvvv"])
+    assert run.rc != 0
+    assert "Failed to validate compare[1]: %s is never compared" % secret_option in run.output
+    assert SECRET not in run.output

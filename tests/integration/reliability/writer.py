@@ -1,7 +1,9 @@
 """aws_profile's write path without Ansible: lock, read, edit, atomic write (a subprocess for the tests).
 
-Loads plugins/module_utils/_aws_files.py and _file_io.py straight from the
-working tree (they are stdlib-only) and does what the module does for one
+Loads _aws_files.py and _file_io.py (they are stdlib-only) from next to
+itself when they are there (the copy a test gives an unprivileged user, who
+may not be able to read the checkout), else straight from the working tree's
+plugins/module_utils, and does what the module does for one
 file: SharedFile.lock() -> read() -> edit_file() -> write() -> close().
 Writes one progress byte to stdout per stage (S started, L locked, R read,
 W writing, D done) so a parent that kills it knows where it was.
@@ -23,7 +25,8 @@ import signal
 import sys
 from pathlib import Path
 
-UTILS = Path(__file__).resolve().parents[3] / "plugins" / "module_utils"
+HERE = Path(__file__).resolve().parent
+UTILS = HERE if (HERE / "_aws_files.py").exists() else HERE.parents[2] / "plugins" / "module_utils"
 
 
 def _load(name):

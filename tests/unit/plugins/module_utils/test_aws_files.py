@@ -28,6 +28,9 @@ def botocore_profiles(tmp_path, text):
 
 # --------------------------------------------------------------- edits that botocore reads back
 
+EXCLUSIVE = aws_files.EditOptions(exclusive=True)
+ABSENT = aws_files.EditOptions(state="absent")
+
 CONFIG = (
     "# team config\n"
     "[default]\n"
@@ -75,7 +78,7 @@ EDITS = [
 
 @pytest.mark.parametrize("name, values, kind, expected, new_line", EDITS)
 def test_config_edit_is_read_back_by_botocore(tmp_path, name, values, kind, expected, new_line):
-    edit = aws_files.edit_file(CONFIG, "config", name, values, kind=kind, path="config")
+    edit = aws_files.edit_file(CONFIG, "config", name, values, aws_files.EditOptions(kind=kind), path="config")
     group = {"profile": "profiles", "sso-session": "sso_sessions", "services": "services"}[kind]
     read = botocore_profiles(tmp_path, edit.text)[group][name]
     for key, value in expected.items():
@@ -89,7 +92,7 @@ def test_config_edit_is_read_back_by_botocore(tmp_path, name, values, kind, expe
     for untouched in ("[unknown thing]\nx = 1\n", "# team config\n"):
         assert untouched in edit.text
     # the same edit again changes nothing and returns the very same text
-    again = aws_files.edit_file(edit.text, "config", name, values, kind=kind, path="config")
+    again = aws_files.edit_file(edit.text, "config", name, values, aws_files.EditOptions(kind=kind), path="config")
     assert again.changes == [] and again.text is edit.text
 
 
@@ -127,29 +130,29 @@ def test_profile_default_edited_in_place(tmp_path):
 
 
 def test_exclusive_removes_unnamed_keys(tmp_path):
-    edit = aws_files.edit_file(CONFIG, "config", "dev", {"region": "eu-west-1"}, exclusive=True, path="config")
+    edit = aws_files.edit_file(CONFIG, "config", "dev", {"region": "eu-west-1"}, EXCLUSIVE, path="config")
     assert botocore_profiles(tmp_path, edit.text)["profiles"]["dev"] == {"region": "eu-west-1"}
     assert "# region = us-west-2\n" in edit.text
 
 
 def test_exclusive_nested_block_is_exact(tmp_path):
     edit = aws_files.edit_file(CONFIG, "config", "dev", {"region": "eu-west-1", "output": "text",
-                                                         "s3": {"addressing_style": "path"}},
-                               exclusive=True, path="config")
+                                                         "s3": {"addressing_style": "path"}}, EXCLUSIVE,
+                               path="config")
     assert botocore_profiles(tmp_path, edit.text)["profiles"]["dev"]["s3"] == {"addressing_style": "path"}
 
 
 def test_absent_removes_every_section_of_the_profile_only(tmp_path):
-    edit = aws_files.edit_file(CONFIG, "config", "dev", {}, state="absent", path="config")
+    edit = aws_files.edit_file(CONFIG, "config", "dev", {}, ABSENT, path="config")
     read = botocore_profiles(tmp_path, edit.text)
     assert "dev" not in read["profiles"] and read["profiles"]["default"] == {"region": "us-east-1"}
     assert edit.text == CONFIG.replace(CONFIG[CONFIG.index("[profile dev]"):CONFIG.index("[sso-session")], "")
-    assert aws_files.edit_file(edit.text, "config", "dev", {}, state="absent", path="c").changes == []
+    assert aws_files.edit_file(edit.text, "config", "dev", {}, ABSENT, path="c").changes == []
 
 
 def test_absent_removes_both_default_sections(tmp_path):
     text = "[default]\nregion = a\n[profile default]\nregion = b\n[profile x]\nregion = c\n"
-    edit = aws_files.edit_file(text, "config", "default", {}, state="absent", path="config")
+    edit = aws_files.edit_file(text, "config", "default", {}, ABSENT, path="config")
     assert edit.text == "[profile x]\nregion = c\n"
 
 
@@ -215,7 +218,7 @@ def test_invalid_utf8_names_the_line(newline):
 @pytest.mark.parametrize("name", ["a b", "a]b", "[x", "a\nb", "", "DEFAULT", "a#b", "é"])
 def test_bad_names_refused(name):
     with pytest.raises(AwsFileError):
-        aws_files.plan_profile("", "", name, settings={"region": "x"})
+        aws_files.plan_profile(aws_files.ProfileRequest(name, settings={"region": "x"}), "", "")
 
 
 @pytest.mark.parametrize("key, value", [
@@ -240,34 +243,37 @@ def test_values_with_hash_inside_a_word_are_fine(tmp_path):
 def test_long_term_key_removes_session_token(tmp_path):
     text = "[dev]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n" % (
         TEMP_KEY, SECRET, TOKEN)
-    plan = aws_files.plan_profile(text, "", "dev", credentials={"aws_access_key_id": FAKE_KEY,
-                                                                "aws_secret_access_key": SECRET})
+    plan = aws_files.plan_profile(aws_files.ProfileRequest("dev", credentials={"aws_access_key_id": FAKE_KEY,
+                                                                               "aws_secret_access_key": SECRET}),
+                                  text, "")
     assert botocore_raw(tmp_path, plan.credentials_text)["dev"] == {"aws_access_key_id": FAKE_KEY,
                                                                     "aws_secret_access_key": SECRET}
 
 
 def test_temporary_key_needs_token():
     with pytest.raises(AwsFileError) as error:
-        aws_files.plan_profile("", "", "dev", credentials={"aws_access_key_id": TEMP_KEY,
-                                                           "aws_secret_access_key": SECRET})
+        aws_files.plan_profile(aws_files.ProfileRequest("dev", credentials={"aws_access_key_id": TEMP_KEY,
+                                                                            "aws_secret_access_key": SECRET}),
+                               "", "")
     assert "aws_session_token" in str(error.value) and SECRET not in str(error.value)
 
 
 def test_credentials_refused_for_sso_session():
     with pytest.raises(AwsFileError):
-        aws_files.plan_profile("", "", "corp", kind="sso-session", credentials={"aws_access_key_id": FAKE_KEY})
+        aws_files.plan_profile(aws_files.ProfileRequest("corp", kind="sso-session",
+                                                        credentials={"aws_access_key_id": FAKE_KEY}), "", "")
 
 
 def test_secrets_not_allowed_in_settings():
     with pytest.raises(AwsFileError):
-        aws_files.plan_profile("", "", "dev", settings={"aws_secret_access_key": SECRET})
+        aws_files.plan_profile(aws_files.ProfileRequest("dev", settings={"aws_secret_access_key": SECRET}), "", "")
 
 
 def test_plan_diff_redacts_secrets_and_has_headers():
     old = "[dev]\naws_access_key_id = %s\naws_secret_access_key = oldSecret0000\n" % FAKE_KEY
-    plan = aws_files.plan_profile(old, "", "dev", credentials={"aws_secret_access_key": SECRET},
-                                  settings={"region": "eu-west-1"},
-                                  credentials_path="/h/credentials", config_path="/h/config")
+    plan = aws_files.plan_profile(aws_files.ProfileRequest("dev", credentials={"aws_secret_access_key": SECRET},
+                                                           settings={"region": "eu-west-1"}),
+                                  old, "", aws_files.FilePaths("/h/credentials", "/h/config"))
     text = repr(plan)
     assert SECRET not in repr(plan.diffs) and "oldSecret0000" not in repr(plan.diffs)
     assert SECRET not in repr(plan.changes) and SECRET not in repr(plan.warnings)
@@ -280,22 +286,22 @@ def test_plan_diff_redacts_secrets_and_has_headers():
 
 
 def test_plan_only_touches_credentials_when_asked():
-    plan = aws_files.plan_profile("[dev]\nx = 1\n", "", "dev", settings={"region": "a"})
+    plan = aws_files.plan_profile(aws_files.ProfileRequest("dev", settings={"region": "a"}), "[dev]\nx = 1\n", "")
     assert plan.credentials_text is None and plan.config_text == "[profile dev]\nregion = a\n"
 
 
+KEY_PAIR = aws_files.ProfileRequest("dev", credentials={"aws_access_key_id": FAKE_KEY, "aws_secret_access_key": SECRET})
+CRED_PATHS = aws_files.FilePaths("cred", "config")
+
+
 def test_trap_warnings():
-    plan = aws_files.plan_profile("[DEFAULT]\nregion = a\n[profile x]\nregion = b\n", "", "dev",
-                                  credentials={"aws_access_key_id": FAKE_KEY, "aws_secret_access_key": SECRET},
-                                  credentials_path="cred")
+    plan = aws_files.plan_profile(KEY_PAIR, "[DEFAULT]\nregion = a\n[profile x]\nregion = b\n", "", CRED_PATHS)
     assert any("[DEFAULT]" in w and "cred line 1" in w for w in plan.warnings)
     assert any("profile literally named" in w and "line 3" in w for w in plan.warnings)
 
 
 def test_trap_warning_for_a_profile_header_first_in_a_plain_credentials_file():
-    plan = aws_files.plan_profile("[profile x]\naws_access_key_id = %s\n" % FAKE_KEY, "", "dev",
-                                  credentials={"aws_access_key_id": FAKE_KEY, "aws_secret_access_key": SECRET},
-                                  credentials_path="cred")
+    plan = aws_files.plan_profile(KEY_PAIR, "[profile x]\naws_access_key_id = %s\n" % FAKE_KEY, "", CRED_PATHS)
     assert any("profile literally named" in w and "cred line 1" in w for w in plan.warnings)
 
 
@@ -414,3 +420,56 @@ def test_nested_removals_never_leave_an_empty_block(tmp_path, text, values, expe
 def test_read_sections_of_a_large_file_equals_raw_config_parse(tmp_path):
     text = "".join("[profile p%d]\nregion = r%d\ns3 =\n  addressing_style = path\n\n" % (i, i) for i in range(2000))
     assert aws_files.read_sections(text, "c") == botocore_raw(tmp_path, text)
+
+
+# --------------------------------------------------------------- issue 12: diffs and input validation
+
+OLD_SECRET = "commentedOldSecret0000EXAMPLE"
+CONTINUED = "continuedSecretPart0000EXAMPLE"
+
+
+@pytest.mark.parametrize("text, file_kind, values, state", [
+    pytest.param("[dev]\naws_access_key_id = %s\n# aws_secret_access_key = %s\naws_secret_access_key = %s\n"
+                 % (FAKE_KEY, OLD_SECRET, SECRET), "credentials", {"aws_access_key_id": "AKIAFAKE0000EXAMPLE1"},
+                 "present", id="commented-secret-key-line"),
+    pytest.param("[dev]\n;old: AWS_SESSION_TOKEN=%s\naws_access_key_id = %s\n" % (OLD_SECRET, FAKE_KEY),
+                 "credentials", {"region": "eu-west-1"}, "present", id="comment-mentioning-a-token-key"),
+    pytest.param("[profile dev]\nregion = a\ns3 =\n  # aws_secret_access_key = %s\n  addressing_style = path\n"
+                 % OLD_SECRET, "config", {"region": "b"}, "present", id="comment-in-a-nested-block"),
+    pytest.param("[dev]\naws_secret_access_key = %s\n  %s\n" % (OLD_SECRET, CONTINUED), "credentials", {},
+                 "absent", id="continued-secret-value-of-a-removed-section"),
+])
+def test_diff_text_hides_every_line_that_mentions_a_secret_key(text, file_kind, values, state):
+    """Issue 12 item 7. Fails on 064b0bc: the diff's before/after showed the commented
+    "# aws_secret_access_key = <value>" line (comments were not redacted) and the continuation line of a
+    removed secret."""
+    edit = aws_files.edit_file(text, file_kind, "dev", values, aws_files.EditOptions(state=state), path="c")
+    assert edit.changes
+    shown = (edit.before or "") + (edit.after or "")
+    assert OLD_SECRET not in shown and CONTINUED not in shown and SECRET not in shown
+    for line in shown.splitlines():
+        if any(key in line.lower() for key in aws_files.SECRET_KEYS):
+            assert line.endswith((aws_files.SECRET_MARKER, aws_files.SECRET_UNCHANGED_MARKER)), line
+
+
+@pytest.mark.parametrize("name, kind, values", [
+    ("dev\n", "profile", {"region": "x"}),
+    ("corp\n", "sso-session", {"sso_region": "x"}),
+    ("local\n", "services", {"s3": {"endpoint_url": "http://127.0.0.1:9000"}}),
+    ("dev", "profile", {"region\n": "x"}),
+    ("dev", "profile", {"s3": {"addressing_style\n": "path"}}),
+])
+def test_a_trailing_newline_in_a_name_or_key_is_refused(name, kind, values):
+    """Issue 12 item 8. Fails on 064b0bc: "[profile dev\\n]" / "region\\n = x" were written (the patterns ended
+    in $, which matches before a final newline)."""
+    with pytest.raises(AwsFileError) as error:
+        aws_files.plan_profile(aws_files.ProfileRequest(name, kind=kind, settings=values), "", "")
+    assert str(error.value).startswith("Failed to validate ")
+
+
+@pytest.mark.parametrize("key_id", [FAKE_KEY + "\n", "\n" + FAKE_KEY, FAKE_KEY + "\r"])
+def test_a_line_break_around_an_access_key_id_is_refused(key_id):
+    """Issue 12 item 8. Fails on 064b0bc: an access key ID with a trailing newline passed validation."""
+    with pytest.raises(AwsFileError) as error:
+        aws_files.check_credentials({"aws_access_key_id": key_id, "aws_secret_access_key": SECRET})
+    assert str(error.value).startswith("Failed to validate aws_access_key_id")

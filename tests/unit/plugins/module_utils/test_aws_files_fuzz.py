@@ -253,7 +253,7 @@ def test_edit_is_lossless_idempotent_and_reversible(text, file_kind, name, value
     header_texts = {name} if file_kind == "credentials" else (
         {"default", "profile default"} if name == "default" else {"profile " + name})
     try:
-        edit = aws_files.edit_file(text, file_kind, name, values, exclusive=exclusive, path=PATH)
+        edit = aws_files.edit_file(text, file_kind, name, values, aws_files.EditOptions(exclusive=exclusive), path=PATH)
     except AwsFileError as exc:
         assert str(exc).startswith("Failed to ") and PATH in str(exc)
         return
@@ -285,10 +285,11 @@ def test_edit_is_lossless_idempotent_and_reversible(text, file_kind, name, value
         assert new_lines[:start] == old_lines[:start]
         assert new_lines[len(new_lines) - tail:] == old_lines[end:] if tail else True
     # the same edit again is a no-op
-    again = aws_files.edit_file(edit.text, file_kind, name, values, exclusive=exclusive, path=PATH)
+    options = aws_files.EditOptions(exclusive=exclusive)
+    again = aws_files.edit_file(edit.text, file_kind, name, values, options, path=PATH)
     assert again.text == edit.text and again.changes == []
     # removing the section leaves the others as they were
-    removed = aws_files.edit_file(edit.text, file_kind, name, {}, state="absent", path=PATH)
+    removed = aws_files.edit_file(edit.text, file_kind, name, {}, aws_files.EditOptions(state="absent"), path=PATH)
     gone = botocore_profiles(removed.text, file_kind)
     assert name not in gone
     assert gone == {k: v for k, v in before.items() if k != name}
@@ -320,9 +321,10 @@ def test_plan_profile_hostile_parameters_raise_our_error_and_never_leak(
     credentials = {"aws_access_key_id": key_id, "aws_secret_access_key": secret, "aws_session_token": token}
     credentials_text = "[dev]\naws_access_key_id = FAKEKEYID0000EXAMPLE\naws_secret_access_key = " + SECRET_MARK + "old\n"
     try:
-        plan = aws_files.plan_profile(credentials_text, config_text, name, credentials=credentials,
-                                      settings=settings_, kind=kind, state=state,
-                                      credentials_path="/fuzz/credentials", config_path=PATH)
+        request = aws_files.ProfileRequest(name, kind=kind, state=state, credentials=credentials,
+                                           settings=settings_)
+        plan = aws_files.plan_profile(request, credentials_text, config_text,
+                                      aws_files.FilePaths("/fuzz/credentials", PATH))
     except AwsFileError as exc:
         assert str(exc).startswith("Failed to ")
         assert SECRET_MARK not in str(exc)

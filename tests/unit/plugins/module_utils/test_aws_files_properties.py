@@ -82,7 +82,7 @@ def section_of(parsed, name):
 @given(text=config_files(), name=NAMES, values=edits(), exclusive=st.booleans())
 def test_botocore_reads_exactly_the_intended_values(text, name, values, exclusive):
     before = oracle(text)
-    edit = aws_files.edit_file(text, "config", name, values, exclusive=exclusive, path="config")
+    edit = aws_files.edit_file(text, "config", name, values, aws_files.EditOptions(exclusive=exclusive), path="config")
     after = oracle(edit.text)
     got = section_of(after, name)
     old = section_of(before, name)
@@ -115,7 +115,8 @@ def test_botocore_reads_exactly_the_intended_values(text, name, values, exclusiv
         if section != ("default" if name == "default" else "profile " + name):
             assert before.get(section) == after.get(section)
     # same edit twice: no change, same text
-    again = aws_files.edit_file(edit.text, "config", name, values, exclusive=exclusive, path="config")
+    again = aws_files.edit_file(edit.text, "config", name, values, aws_files.EditOptions(exclusive=exclusive),
+                                path="config")
     assert again.changes == [] and again.text == edit.text
 
 

@@ -1,4 +1,5 @@
-"""module_utils/_file_io.py on a real file system: modes, atomicity, locks, the symlink rule."""
+"""module_utils/_file_io.py on a real file system: modes, atomicity, locks, links (the work done as
+another account: test_run_as.py)."""
 
 import os
 import stat
@@ -99,59 +100,21 @@ def test_symlink_followed_for_own_files(tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
-def test_root_for_another_user_refuses_a_planted_symlink(tmp_path):
-    victim = tmp_path / "victim"
-    victim.write_bytes(b"root only\n")
-    home = tmp_path / "home"
-    (home / ".aws").mkdir(parents=True)
-    os.chown(home / ".aws", NOBODY, NOBODY)
-    (home / ".aws" / "credentials").symlink_to(victim)
-    shared = SharedFile(str(home / ".aws" / "credentials"), NOBODY, NOBODY, private=True)
-    with pytest.raises(FileIOError) as error:
-        shared.read()
-    assert "symlink" in str(error.value)
-    assert victim.read_bytes() == b"root only\n" and os.stat(victim).st_uid == 0
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
-def test_root_for_another_user_refuses_a_symlinked_directory_and_hard_links(tmp_path):
-    target = tmp_path / "etc"
-    target.mkdir()
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / ".aws").symlink_to(target)
-    with pytest.raises(FileIOError):
-        SharedFile(str(home / ".aws" / "config"), NOBODY, NOBODY).read()
+def test_root_for_another_user_refuses_hard_links(tmp_path):
+    """A file with several links is refused when working for another account (strict), for reading and writing."""
     other = tmp_path / "home2" / ".aws"
     other.mkdir(parents=True)
     os.chown(other, NOBODY, NOBODY)
     secret = tmp_path / "secret"
     secret.write_bytes(b"[a]\nx = 1\n")
     os.link(secret, other / "credentials")
-    with pytest.raises(FileIOError) as error:
-        SharedFile(str(other / "credentials"), NOBODY, NOBODY, private=True).read()
-    assert "hard links" in str(error.value)
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
-def test_root_for_another_user_follows_links_the_user_owns_and_chowns(tmp_path):
-    home = tmp_path / "home"
-    dotfiles = home / "dotfiles"
-    dotfiles.mkdir(parents=True)
-    (home / ".aws").mkdir()
-    for path in (home, dotfiles, home / ".aws"):
-        os.chown(path, NOBODY, NOBODY)
-    real = dotfiles / "config"
-    real.write_text("[a]\n")
-    os.chown(real, NOBODY, NOBODY)
-    (home / ".aws" / "config").symlink_to(real)
-    shared = SharedFile(str(home / ".aws" / "config"), NOBODY, NOBODY)
-    shared.lock()
-    shared.write(b"[b]\n")
-    shared.close()
-    assert real.read_bytes() == b"[b]\n"
-    assert os.stat(real).st_uid == NOBODY and os.stat(real).st_gid == NOBODY
-    assert os.stat(dotfiles / ".config.lock").st_uid == NOBODY
+    for action in (lambda shared: shared.read(), lambda shared: shared.write(b"[b]\n")):
+        shared = SharedFile(str(other / "credentials"), NOBODY, NOBODY, private=True)
+        with pytest.raises(FileIOError) as error:
+            action(shared)
+        shared.close()
+        assert "2 hard links" in str(error.value)
+    assert secret.read_bytes() == b"[a]\nx = 1\n"
 
 
 def test_lock_serializes_read_modify_write(tmp_path):
@@ -184,12 +147,17 @@ def test_default_paths(monkeypatch, tmp_path):
     assert file_io.default_path("/y", "/home/u", "AWS_CONFIG_FILE", "config") == "/y"
 
 
-def test_lookup_owner():
-    assert file_io.lookup_owner() == (-1, -1, None)
-    uid, gid, _home = file_io.lookup_owner("nobody")
-    assert uid == NOBODY and gid == NOBODY
-    with pytest.raises(FileIOError):
-        file_io.lookup_owner("no-such-user-devkeys")
+def test_lookup_account_and_group_id():
+    account = file_io.lookup_account("nobody")
+    assert (account.uid, account.gid, account.name) == (NOBODY, NOBODY, "nobody") and NOBODY in account.groups
+    assert file_io.lookup_account(str(NOBODY)) == account
+    with pytest.raises(FileIOError, match="^Failed to find user no-such-user-devkeys: no such user$"):
+        file_io.lookup_account("no-such-user-devkeys")
+    assert file_io.group_id(None) == -1 and file_io.group_id("root") == 0 and file_io.group_id("0") == 0
+    with pytest.raises(FileIOError, match="^Failed to use group root: nobody is not a member of it$"):
+        file_io.group_id("root", account)
+    with pytest.raises(FileIOError, match="^Failed to find group no-such-group-devkeys: no such group$"):
+        file_io.group_id("no-such-group-devkeys")
 
 
 def test_lock_removes_temp_files_a_killed_writer_left(tmp_path):
@@ -242,3 +210,85 @@ def test_loose_mode_of_a_missing_file_is_none(tmp_path):
     shared = SharedFile(str(tmp_path / "no" / "credentials"), private=True)
     assert shared.loose_mode() is None and shared.tighten() is False
     assert not (tmp_path / "no").exists()
+
+
+# --------------------------------------------------------------- issue 12: links planted where we create or chmod
+
+
+def _victim(path, mode=0o644):
+    path.write_bytes(b"[victim]\nx = 1\n")
+    path.chmod(mode)
+    return path
+
+
+def _state(path):
+    info = os.lstat(path)
+    return info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode), path.read_bytes()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+@pytest.mark.parametrize("lock_name", [".credentials.lock", ".config.lock"])
+def test_a_hard_link_planted_as_the_lock_file_is_refused_never_chowned(tmp_path, lock_name):
+    """Issue 12 item 2. Fails on 064b0bc: the lock was opened with O_CREAT and fchowned without a check, so the
+    root-owned file hard-linked as the lock became owned by uid 65534."""
+    victim = _victim(tmp_path / "victim")
+    aws = tmp_path / "home" / ".aws"
+    aws.mkdir(parents=True)
+    os.chown(aws, NOBODY, NOBODY)
+    os.link(victim, aws / lock_name)
+    before = _state(victim)
+    shared = SharedFile(str(aws / lock_name[1:-5]), NOBODY, NOBODY)
+    try:
+        with pytest.raises(FileIOError) as error:
+            shared.lock()
+    finally:
+        shared.close()
+    assert str(error.value).startswith("Failed to lock %s: " % (aws / lock_name[1:-5]))
+    assert _state(victim) == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_tightening_refuses_a_hard_linked_file(tmp_path):
+    """Issue 12 item 4. Fails on 064b0bc: tighten() made the root-owned 0644 file hard-linked as the user's
+    credentials 0600 (the write path refused it, the mode-only path did not)."""
+    victim = _victim(tmp_path / "victim")
+    aws = tmp_path / "home" / ".aws"
+    aws.mkdir(parents=True)
+    os.chown(aws, NOBODY, NOBODY)
+    os.link(victim, aws / "credentials")
+    before = _state(victim)
+    shared = SharedFile(str(aws / "credentials"), NOBODY, NOBODY, private=True)
+    try:
+        with pytest.raises(FileIOError) as error:
+            shared.tighten()
+    finally:
+        shared.close()
+    assert str(error.value).startswith("Failed to change the mode of %s: " % (aws / "credentials"))
+    assert _state(victim) == before
+
+
+def test_a_new_directory_swapped_for_a_link_is_never_chmodded_through_it(tmp_path, monkeypatch):
+    """Issue 12 item 3. Fails on 064b0bc: the new ~/.aws was chmodded by path, so a link swapped in right after
+    the mkdir made that chmod 0700 the link's target."""
+    victim = _victim(tmp_path / "victim")
+    home = tmp_path / "home"
+    home.mkdir()
+    real_mkdir = os.mkdir
+
+    def mkdir_then_swap(path, mode=0o777, *, dir_fd=None):
+        real_mkdir(path, mode, dir_fd=dir_fd)
+        full = os.path.join(os.readlink("/proc/self/fd/%d" % dir_fd), path) if dir_fd is not None else str(path)
+        if full == str(home / ".aws"):  # what an attacker watching the home with inotify does
+            os.rename(full, full + ".moved")
+            os.symlink(str(victim), full)
+
+    monkeypatch.setattr(file_io.os, "mkdir", mkdir_then_swap)
+    before = _state(victim)
+    shared = SharedFile(str(home / ".aws" / "credentials"), private=True)
+    try:
+        with pytest.raises(FileIOError) as error:
+            shared.lock()
+    finally:
+        shared.close()
+    assert str(error.value).startswith("Failed to ")
+    assert _state(victim) == before

@@ -64,3 +64,10 @@ def test_a_profile_name_the_shell_would_read_otherwise_is_refused(profile):
 ])
 def test_block_text_is_the_block_as_it_stands(text, expected):
     assert block_text(text, MARKER) == expected
+
+
+@pytest.mark.parametrize("profile", ["dev\n", "dev\r\n"])
+def test_a_trailing_newline_in_the_exported_profile_is_refused(profile):
+    """Issue 12 item 8. Fails on 064b0bc: "dev\\n" passed the name pattern and the block got an empty line."""
+    with pytest.raises(AwsFileError, match="^Failed to validate shell_export: profile name"):
+        set_export("", MARKER, profile, "/home/alice/.bashrc")
