@@ -26,7 +26,10 @@ def moto_server(tmp_path_factory):
 
 @pytest.fixture
 def aws(moto_server):
-    """The moto_server, reset to empty before the test."""
+    """The moto_server, reset to empty before the test, IAM's clock back to real time.
+
+    ``aws.set_clock(dt)`` / ``with aws.clock(dt): ...`` move IAM's clock (see harness/moto.py).
+    """
     moto_server.reset()
     return moto_server
 

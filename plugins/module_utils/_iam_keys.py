@@ -10,7 +10,6 @@ fails, so a failed run never leaves an orphan key behind.
 """
 
 import datetime
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,9 +28,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.devkeys.aws.plugins.module_utils import _key_plan
-
-TEST_NOW_VARIABLE = "DEVKEYS_TEST_NOW"
-"""Test-only: an ISO 8601 time used as "now" for key ages. Never set it in production."""
+from ansible_collections.devkeys.aws.plugins.module_utils import _key_tags
 
 _CAUSES = {
     "AccessDenied": "access denied",
@@ -43,11 +40,6 @@ _CAUSES = {
 
 
 def now_utc():
-    """The current time (or, in tests only, the time in DEVKEYS_TEST_NOW)."""
-    fake = os.environ.get(TEST_NOW_VARIABLE)
-    if fake:
-        moment = datetime.datetime.fromisoformat(fake)
-        return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
     return datetime.datetime.now(datetime.timezone.utc)
 
 
@@ -75,21 +67,49 @@ def describe_error(error, missing="it does not exist"):
     return str(error)
 
 
+class NoSuchUser(AnsibleAWSError):
+    """The IAM user does not exist (NoSuchEntity)."""
+
+
 def _failure(what, error, missing="it does not exist"):
     return AnsibleAWSError(message="Failed to %s: %s" % (what, describe_error(error, missing)))
 
 
-def key_view(key, now, with_description):
-    """A key as the modules return it."""
+def _user_failure(what, error):
+    """The error of a call on a user: NoSuchUser when the user does not exist."""
+    failure = _failure(what, error, "the user does not exist")
+    code = error.response.get("Error", {}).get("Code") if isinstance(error, botocore.exceptions.ClientError) else None
+    if code == "NoSuchEntity":
+        return NoSuchUser(message=failure.message)
+    return failure
+
+
+def _iso(moment):
+    return moment.isoformat() if isinstance(moment, datetime.datetime) else moment
+
+
+def key_view(key, now, with_tags):
+    """A key as the modules return it; with ``with_tags`` its description and devkeys.aws tags too."""
     view = {
         "access_key_id": key["access_key_id"],
         "status": key["status"],
         "create_date": key["create_date"].isoformat(),
         "age_days": _key_plan.age_days(key, now),
     }
-    if with_description:
+    if with_tags:
         view["description"] = key.get("description")
+        view["issuer"] = key.get("issuer")
+        view["holders"] = key.get("holders")
+        view["retired_date"] = _iso(key.get("retired_date"))
     return view
+
+
+def account_summary(client):
+    """The account's IAM usage and quotas (iam:GetAccountSummary's SummaryMap)."""
+    try:
+        return client.get_account_summary(aws_retry=True)["SummaryMap"]
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        raise _failure("get the IAM account summary", e)
 
 
 def user_arn_name(arn):
@@ -113,26 +133,26 @@ class UserKeys:
         try:
             result = paginated_query_with_retries(self.client, "list_access_keys", iam_retry(), UserName=self.user_name)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            raise _failure("list the access keys of " + self.user_label, e, "the user does not exist")
+            raise _user_failure("list the access keys of " + self.user_label, e)
         return [
-            {
-                "access_key_id": item["AccessKeyId"],
-                "status": item["Status"],
-                "create_date": item["CreateDate"],
-                "description": None,
-            }
+            dict(
+                _key_tags.key_fields({}, item["AccessKeyId"]),
+                access_key_id=item["AccessKeyId"],
+                status=item["Status"],
+                create_date=item["CreateDate"],
+            )
             for item in result.get("AccessKeyMetadata", [])
         ]
 
-    def read_descriptions(self, keys):
-        """Fill each key's description from the user's tags (one ListUserTags call)."""
+    def read_tags(self, keys):
+        """Fill each key's description, issuer, holders and retired_date from the user's tags (one ListUserTags)."""
         try:
             result = paginated_query_with_retries(self.client, "list_user_tags", iam_retry(), UserName=self.user_name)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            raise _failure("list the tags of " + self.user_label, e, "the user does not exist")
+            raise _user_failure("list the tags of " + self.user_label, e)
         tags = dict((tag["Key"], tag["Value"]) for tag in result.get("Tags", []))
         for key in keys:
-            key["description"] = tags.get(key["access_key_id"])
+            key.update(_key_tags.key_fields(tags, key["access_key_id"]))
         return keys
 
     def last_used(self, access_key_id):
@@ -152,15 +172,15 @@ class UserKeys:
         try:
             result = self.client.create_access_key(aws_retry=True, UserName=self.user_name)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            raise _failure("create an access key for " + self.user_label, e, "the user does not exist")
+            raise _user_failure("create an access key for " + self.user_label, e)
         key = result["AccessKey"]
-        return {
-            "access_key_id": key["AccessKeyId"],
-            "secret_access_key": key["SecretAccessKey"],
-            "status": key["Status"],
-            "create_date": key["CreateDate"],
-            "description": None,
-        }
+        return dict(
+            _key_tags.key_fields({}, key["AccessKeyId"]),
+            access_key_id=key["AccessKeyId"],
+            secret_access_key=key["SecretAccessKey"],
+            status=key["Status"],
+            create_date=key["CreateDate"],
+        )
 
     def delete(self, access_key_id):
         try:
@@ -176,17 +196,26 @@ class UserKeys:
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             raise _failure("set access key %s of %s %s" % (access_key_id, self.user_label, status), e)
 
-    def tag(self, access_key_id, description):
+    def tag(self, access_key_id, tags):
+        """Set the tags ``{field: value}`` (fields of _key_tags.TAG_FIELDS) of key ``access_key_id``: one TagUser."""
+        tag_list = [{"Key": _key_tags.tag_key(access_key_id, field), "Value": value} for field, value in tags.items()]
         try:
-            self.client.tag_user(aws_retry=True, UserName=self.user_name, Tags=[{"Key": access_key_id, "Value": description}])
+            self.client.tag_user(aws_retry=True, UserName=self.user_name, Tags=tag_list)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            raise _failure("tag the description of access key %s on %s" % (access_key_id, self.user_label), e)
+            raise _failure("tag access key %s of %s (%s)" % (access_key_id, self.user_label, ", ".join(tags)), e)
 
-    def untag(self, access_key_id):
+    def untag(self, access_key_id, fields):
+        """Remove the tags ``fields`` of key ``access_key_id``: one UntagUser."""
         try:
-            self.client.untag_user(aws_retry=True, UserName=self.user_name, TagKeys=[access_key_id])
+            self.client.untag_user(
+                aws_retry=True,
+                UserName=self.user_name,
+                TagKeys=[_key_tags.tag_key(access_key_id, field) for field in fields],
+            )
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            raise _failure("remove the description of access key %s from %s" % (access_key_id, self.user_label), e)
+            raise _failure(
+                "remove the tags of access key %s from %s (%s)" % (access_key_id, self.user_label, ", ".join(fields)), e
+            )
 
 
 def _not_applicable(value):
@@ -256,105 +285,170 @@ class KeyStsClients:
             )
 
 
+def _calls(actions):
+    """The plan's writes as IAM calls: consecutive tag (or untag) actions of one key go in one call."""
+    calls = []
+    for action in actions:
+        last = calls[-1][0] if calls else None
+        merge = action.kind in (_key_plan.TAG, _key_plan.UNTAG) and last is not None
+        if merge and last.kind == action.kind and last.access_key_id == action.access_key_id:
+            calls[-1].append(action)
+        else:
+            calls.append([action])
+    return calls
+
+
+class _PlanRun:
+    """Carries out a plan's calls; remembers the key it created and the tags it wrote on it (for a rollback)."""
+
+    def __init__(self, user_keys, verifier):
+        self.user_keys = user_keys
+        self.verifier = verifier
+        self.new_key = None
+        self.new_key_tags = []
+        self.user_arn = None
+
+    def call(self, actions):
+        first = actions[0]
+        key_id = first.access_key_id or (self.new_key and self.new_key["access_key_id"])
+        if first.kind == _key_plan.CREATE:
+            self.new_key = self.user_keys.create()
+            if self.verifier is not None:
+                self.user_arn = self.verifier(self.new_key)
+        elif first.kind == _key_plan.DELETE:
+            self.user_keys.delete(key_id)
+        elif first.kind == _key_plan.SET_STATUS:
+            self.user_keys.set_status(key_id, first.value)
+        elif first.kind == _key_plan.TAG:
+            tags = dict((action.tag, action.value) for action in actions)
+            self.user_keys.tag(key_id, tags)
+            if first.access_key_id is _key_plan.NEW_KEY:
+                self.new_key_tags.extend(tags)
+        elif first.kind == _key_plan.UNTAG:
+            self.user_keys.untag(key_id, [action.tag for action in actions])
+
+
 def execute_plan(user_keys, plan, verifier=None):
     """Make the plan's IAM calls in order; return (new key or None, user ARN or None).
 
     ``verifier(new_key)`` checks a created key and returns its user's ARN. If
-    anything fails after the key was created, the key is deleted before the
-    error is raised.
+    anything fails after the key was created, the key (and the tags written for
+    it) is deleted before the error is raised.
     """
-    new_key = None
-    user_arn = None
+    run = _PlanRun(user_keys, verifier)
     try:
-        for action in plan.actions:
-            key_id = action.access_key_id or (new_key and new_key["access_key_id"])
-            if action.kind == _key_plan.CREATE:
-                new_key = user_keys.create()
-                if verifier is not None:
-                    user_arn = verifier(new_key)
-            elif action.kind == _key_plan.DELETE:
-                user_keys.delete(key_id)
-            elif action.kind == _key_plan.SET_STATUS:
-                user_keys.set_status(key_id, action.value)
-            elif action.kind == _key_plan.TAG:
-                user_keys.tag(key_id, action.value)
-            elif action.kind == _key_plan.UNTAG:
-                user_keys.untag(key_id)
+        for actions in _calls(plan.actions):
+            run.call(actions)
     except Exception as error:  # pylint: disable=broad-except
         # Whatever went wrong after CreateAccessKey, the new key must not outlive this run.
-        if new_key is None:
+        if run.new_key is None:
             raise
-        raise _rolled_back(user_keys, new_key["access_key_id"], error)
-    return new_key, user_arn
+        raise _rolled_back(user_keys, run.new_key["access_key_id"], run.new_key_tags, error)
+    return run.new_key, run.user_arn
 
 
-def _rolled_back(user_keys, access_key_id, error):
-    """Delete the key this run created after ``error``; the error to raise names what happened to the key."""
+def _rolled_back(user_keys, access_key_id, written_tags, error):
+    """Delete the key this run created (and its tags) after ``error``; the error to raise says what happened."""
     message = error.message if isinstance(error, AnsibleAWSError) else str(error)
     if not message.startswith("Failed to "):
         message = "Failed to verify new access key %s of %s: %s" % (access_key_id, user_keys.user_label, message)
     try:
         user_keys.delete(access_key_id)
     except AnsibleAWSError as cleanup:
-        return AnsibleAWSError(
-            message="%s; then %s%s: delete it by hand" % (message, cleanup.message[0].lower(), cleanup.message[1:])
-        )
-    return AnsibleAWSError(message="%s; the new key %s was deleted again" % (message, access_key_id))
+        return AnsibleAWSError(message="%s; then %s: delete it by hand" % (message, _lower_first(cleanup.message)))
+    message = "%s; the new key %s was deleted again" % (message, access_key_id)
+    if written_tags:
+        try:
+            user_keys.untag(access_key_id, written_tags)
+        except AnsibleAWSError as cleanup:
+            message = "%s, then %s: remove them by hand" % (message, _lower_first(cleanup.message))
+    return AnsibleAWSError(message=message)
 
 
-def converge(user_keys, held_key_id, policy, now, check_mode=False, verifier=None, held_unknown=False):
-    """Read the user's keys, plan, and (unless ``check_mode``) execute; return the module result.
+def _lower_first(text):
+    return text[0].lower() + text[1:]
 
-    Reads ListAccessKeys, and ListUserTags only when the user has keys and a
-    description is managed or a key is to be deleted (its tag goes with it).
-    With ``held_unknown`` the consumer was not read: see plan_for_unread_consumer.
+
+class RunOptions:
+    """How a request runs: ``check_mode`` (plan only), ``verifier`` of a new key (None: no verification)."""
+
+    def __init__(self, check_mode=False, verifier=None):
+        self.check_mode = check_mode
+        self.verifier = verifier
+
+
+def read_and_plan(user_keys, held_key_id, policy, now):
+    """Read what the plan needs and plan; return (keys, plan, whether the tags count: read, or none to read).
+
+    ListAccessKeys always; GetAccessKeyLastUsed of the named key for
+    keep_if_used_after; ListUserTags only when the user has keys and the plan
+    depends on tags (description, issuer, holders), deletes a key (its tags go
+    with it) or fails (the message names each key's tags).
+    """
+    keys = user_keys.list_keys()
+    if policy.reads_last_use():
+        for key in keys:
+            if key["access_key_id"] == policy.access_key_id:
+                key.update(user_keys.last_used(key["access_key_id"]))
+    plan = _key_plan.plan_keys(keys, held_key_id, policy, now)
+    with_tags = policy.reads_tags() or bool(plan.deleted_access_key_ids) or plan.failure is not None
+    if with_tags and keys:
+        user_keys.read_tags(keys)
+        plan = _key_plan.plan_keys(keys, held_key_id, policy, now)
+    return keys, plan, with_tags
+
+
+def converge(user_keys, held_key_id, policy, now, run=None):
+    """Read the user's keys, plan, and (unless check mode) execute; return the module result.
+
     A plan that cannot be carried out raises AnsibleAWSError with the user's
     keys in ``kwargs``.
     """
-    keys = user_keys.list_keys()
-
-    def decide():
-        if held_unknown:
-            return _key_plan.plan_for_unread_consumer(keys, policy, now)
-        return _key_plan.plan_keys(keys, held_key_id, policy, now)
-
-    plan = decide()
-    with_descriptions = policy.description is not None or bool(plan.deleted_access_key_ids)
-    if with_descriptions and keys:
-        user_keys.read_descriptions(keys)
-        plan = decide()
-    before = [key_view(key, now, with_descriptions) for key in keys]
+    run = run or RunOptions()
+    keys, plan, with_tags = read_and_plan(user_keys, held_key_id, policy, now)
+    before = [key_view(key, now, with_tags) for key in keys]
     if plan.failure:
         raise AnsibleAWSError(
             message="Failed to converge the access keys of %s: %s" % (user_keys.user_label, plan.failure),
             access_keys=before,
         )
-    new_key, user_arn = None, None
-    if check_mode:
+    if run.check_mode:
+        new_key, user_arn = None, None
         new_key_stand_in = {"access_key_id": None, "status": _key_plan.ACTIVE, "create_date": now}
         after_keys = _key_plan.resulting_keys(keys, plan, new_key_stand_in)
     else:
-        new_key, user_arn = execute_plan(user_keys, plan, verifier)
+        new_key, user_arn = execute_plan(user_keys, plan, run.verifier)
         after_keys = _key_plan.resulting_keys(keys, plan, new_key)
-    after = [key_view(key, now, with_descriptions) for key in after_keys]
+    after = [key_view(key, now, with_tags) for key in after_keys]
+    return converge_result(user_keys.user_name, plan, (before, after), new_key, user_arn)
+
+
+def converge_result(user_name, plan, views, new_key, user_arn):
+    """The module result of a carried-out (or, without ``new_key``, predicted) plan; ``views`` = (before, after)."""
+    before, after = views
     result = dict(
         changed=plan.changed,
         created=plan.created,
         replaced_access_key_id=plan.replaced_access_key_id,
         deleted_access_key_ids=plan.deleted_access_key_ids,
-        plan=[action.as_dict() for action in plan.actions],
+        kept_in_use=plan.kept_in_use,
+        plan=[action.as_dict() for action in plan.steps()],
         access_keys=after,
         diff=dict(before=dict(access_keys=before), after=dict(access_keys=after)),
     )
+    if plan.deleted_access_key_ids:
+        result["deleted_access_key_id"] = plan.deleted_access_key_ids[0]
     access_key_id = new_key["access_key_id"] if new_key else plan.access_key_id
-    if access_key_id:
-        result["access_key_id"] = access_key_id
+    for view in after:
+        if access_key_id and view["access_key_id"] == access_key_id:
+            result["access_key_id"] = access_key_id
+            result["access_key"] = dict(
+                access_key_id=access_key_id, create_date=view["create_date"], user_name=user_name, status=view["status"]
+            )
     if new_key:
         result["secret_access_key"] = new_key["secret_access_key"]
     if user_arn:
         result["user_arn"] = user_arn
-    if held_unknown:
-        result["keepable_access_key_ids"] = plan.keepable_access_key_ids
     return result
 
 

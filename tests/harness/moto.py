@@ -1,5 +1,12 @@
-"""A real moto_server process on a free 127.0.0.1 port: the stand-in for AWS."""
+"""A real moto_server process on a free 127.0.0.1 port: the stand-in for AWS.
 
+The server runs through harness/moto_clock.py, so a test can move IAM's clock
+(``set_clock``/``clock``): keys created meanwhile carry that CreateDate.
+"""
+
+import contextlib
+import datetime
+import json
 import os
 import signal
 import socket
@@ -8,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness.paths import venv_tool
+from harness.paths import HARNESS, PYTHON
 
 # Credentials moto accepts for the "admin" the controller uses; not real keys.
 ADMIN_ENV = {
@@ -50,7 +57,8 @@ class MotoServer:
             self.port = free_port()
             log = open(self.log_path or os.devnull, "ab")  # pylint: disable=consider-using-with
             self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-                [venv_tool("moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+                [PYTHON, "-m", "harness.moto_clock", "-H", "127.0.0.1", "-p", str(self.port)],
+                cwd=str(HARNESS.parent),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -75,10 +83,44 @@ class MotoServer:
         return False
 
     def reset(self):
-        """Forget every resource (POST /moto-api/reset)."""
+        """Forget every resource (POST /moto-api/reset); the clock goes back to real time too."""
         request = urllib.request.Request(self.url + "/moto-api/reset", data=b"", method="POST")
         with urllib.request.urlopen(request, timeout=10) as response:
             response.read()
+
+    def set_clock(self, moment, ticking=False):
+        """Set IAM's "now" to ``moment`` (a datetime; naive means UTC), or real time for None.
+
+        Frozen at ``moment`` unless ``ticking``, which starts there and advances
+        with real time. Returns the previous setting (for ``clock``).
+        """
+        previous = self.clock_setting()
+        now = None
+        if moment is not None:
+            aware = moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+            now = aware.astimezone(datetime.timezone.utc).isoformat()
+        self._clock_request({"now": now, "ticking": ticking})
+        return previous
+
+    def clock_setting(self):
+        """The clock now: {"now": ISO 8601 or None (real time), "ticking": bool}."""
+        return self._clock_request(None)
+
+    @contextlib.contextmanager
+    def clock(self, moment, ticking=False):
+        """``with server.clock(moment): ...`` sets the clock, then restores the previous setting."""
+        previous = self.set_clock(moment, ticking)
+        try:
+            yield self
+        finally:
+            self._clock_request(previous)
+
+    def _clock_request(self, setting):
+        data = None if setting is None else json.dumps(setting).encode("utf-8")
+        method = "GET" if data is None else "POST"
+        request = urllib.request.Request(self.url + "/_devkeys/clock", data=data, method=method)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
 
     def stop(self):
         if self.process is None:

@@ -6,55 +6,16 @@ import re
 
 import boto3
 import pytest
+from _iam_keys import MODULE, USER, converge, failing, iam_keys, iam_tags, make_key
 
 from harness import ansible as ansible_runner
 from harness.moto import ADMIN_ENV, MotoServer, free_port
-
-MODULE = "devkeys.aws.iam_access_key"
-USER = "alice"
 
 
 @pytest.fixture
 def user(iam):
     iam.create_user(UserName=USER)
     return USER
-
-
-def iam_keys(iam, user_name=USER):
-    """(id, status) of the user's keys in IAM, oldest first."""
-    metadata = sorted(iam.list_access_keys(UserName=user_name)["AccessKeyMetadata"], key=lambda k: k["CreateDate"])
-    return [(k["AccessKeyId"], k["Status"]) for k in metadata]
-
-
-def iam_tags(iam, user_name=USER):
-    return {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=user_name)["Tags"]}
-
-
-def make_key(iam, status="Active", description=None):
-    key_id = iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]
-    if status != "Active":
-        iam.update_access_key(UserName=USER, AccessKeyId=key_id, Status=status)
-    if description:
-        iam.tag_user(UserName=USER, Tags=[{"Key": key_id, "Value": description}])
-    return key_id
-
-
-def converge(ansible_aws, args, check=False, env=None):
-    """Run the module with no_log (it may return a secret); return the run and the published result."""
-    run = ansible_aws.task(
-        MODULE, args, publish=True, task_extra={"no_log": True}, args=["--check"] if check else [], env=env
-    ).assert_ok()
-    result = run.published()["result"]
-    if "secret_access_key" in result:
-        assert result["secret_access_key"] not in run.output
-        assert result["secret_access_key"] not in json.dumps(run.results, default=str)
-    return run, result
-
-
-def failing(ansible_aws, args, env=None):
-    run = ansible_aws.task(MODULE, args, env=env)
-    assert run.rc == 2, run.output[-3000:]
-    return run.result(task="task under test")
 
 
 def test_create_then_keep(ansible_aws, iam, user, aws):
@@ -72,12 +33,14 @@ def test_create_then_keep(ansible_aws, iam, user, aws):
                        aws_secret_access_key=created["secret_access_key"])
     assert sts.get_caller_identity()["Arn"] == "arn:aws:iam::123456789012:user/alice"
 
-    run, kept = converge(ansible_aws, {"user_name": user, "access_key_id": new_id, "max_age_days": 90})
+    run, kept = converge(ansible_aws, {"user_name": user, "held_access_key_id": new_id, "max_age_days": 90})
     assert run.recap["localhost"]["changed"] == 0
     assert kept["changed"] is False and kept["created"] is False
     assert kept["access_key_id"] == new_id
     assert "secret_access_key" not in kept and "user_arn" not in kept
-    assert kept["plan"] == []
+    assert kept["plan"] == [] and kept["kept_in_use"] is None and "deleted_access_key_id" not in kept
+    assert kept["access_key"] == {"access_key_id": new_id, "create_date": created["access_key"]["create_date"],
+                                  "user_name": "alice", "status": "Active"}
     assert iam_keys(iam) == [(new_id, "Active")]
 
 
@@ -104,7 +67,7 @@ def api_requests(aws):
 def test_converged_run_api_calls(ansible_aws, iam, user, aws, description, calls):
     """ListAccessKeys only; plus ListUserTags when a description is managed."""
     held = make_key(iam, description=description)
-    args = {"user_name": user, "access_key_id": held, "max_age_days": 90}
+    args = {"user_name": user, "held_access_key_id": held, "max_age_days": 90}
     if description:
         args["description"] = description
     before = api_requests(aws)
@@ -116,7 +79,7 @@ def test_converged_run_api_calls(ansible_aws, iam, user, aws, description, calls
 def test_replaces_held_key_deleted_in_iam(ansible_aws, iam, user):
     gone = make_key(iam)
     iam.delete_access_key(UserName=user, AccessKeyId=gone)
-    _run, result = converge(ansible_aws, {"user_name": user, "access_key_id": gone})
+    _run, result = converge(ansible_aws, {"user_name": user, "held_access_key_id": gone})
     assert result["created"] is True
     assert result["replaced_access_key_id"] is None
     assert iam_keys(iam) == [(result["access_key_id"], "Active")]
@@ -125,25 +88,23 @@ def test_replaces_held_key_deleted_in_iam(ansible_aws, iam, user):
 
 def test_replaces_deactivated_held_key_and_leaves_it(ansible_aws, iam, user):
     held = make_key(iam, "Inactive")
-    _run, result = converge(ansible_aws, {"user_name": user, "access_key_id": held})
+    _run, result = converge(ansible_aws, {"user_name": user, "held_access_key_id": held})
     assert result["replaced_access_key_id"] == held
     assert iam_keys(iam) == [(held, "Inactive"), (result["access_key_id"], "Active")]
 
 
 @pytest.mark.parametrize("days, replaced", [(89, False), (91, True)])
-def test_age_rotation(ansible_aws, iam, user, days, replaced):
-    held = make_key(iam)
-    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)
-    _run, result = converge(
-        ansible_aws, {"user_name": user, "access_key_id": held, "max_age_days": 90}, env={"DEVKEYS_TEST_NOW": later.isoformat()}
-    )
+def test_age_rotation(ansible_aws, aws, iam, user, days, replaced):
+    """The held key is aged with the harness clock (CreateDate `days` ago); no time hook in the module."""
+    with aws.clock(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days, minutes=5)):
+        held = make_key(iam)
+    _run, result = converge(ansible_aws, {"user_name": user, "held_access_key_id": held, "max_age_days": 90})
     assert result["created"] is replaced
     if replaced:
         assert result["replaced_access_key_id"] == held
         assert result["plan"][0]["reason"] == "held key %s is older than 90 days" % held
         assert iam_keys(iam) == [(held, "Active"), (result["access_key_id"], "Active")]
-        # The new key is created seconds after the faked "now" was taken: it is just under `days` old then.
-        assert [k["age_days"] for k in result["access_keys"]] == [days, days - 1]
+        assert [k["age_days"] for k in result["access_keys"]] == [days, 0]
     else:
         assert result["changed"] is False
         assert iam_keys(iam) == [(held, "Active")]
@@ -152,19 +113,20 @@ def test_age_rotation(ansible_aws, iam, user, days, replaced):
 
 def test_forced_rotation(ansible_aws, iam, user):
     held = make_key(iam)
-    _run, result = converge(ansible_aws, {"user_name": user, "access_key_id": held, "rotate": True})
+    _run, result = converge(ansible_aws, {"user_name": user, "held_access_key_id": held, "rotate": True})
     assert result["replaced_access_key_id"] == held
     assert result["plan"][0]["reason"] == "rotation requested"
     assert iam_keys(iam) == [(held, "Active"), (result["access_key_id"], "Active")]
 
 
 def test_limit_fails_listing_keys(ansible_aws, iam, user):
-    first, second = make_key(iam, "Inactive"), make_key(iam)
-    result = failing(ansible_aws, {"user_name": user, "access_key_id": second, "rotate": True})
+    first, second = make_key(iam, "Inactive", description="INC-4711 forensic hold"), make_key(iam)
+    result = failing(ansible_aws, {"user_name": user, "held_access_key_id": second, "rotate": True})
     assert result["msg"] == (
         "Failed to converge the access keys of IAM user 'alice': a new key is needed (rotation requested) but the "
-        "user already has 2 keys and on_key_limit is fail: %s (Inactive, 0 days old), %s (Active, 0 days old)"
-        % (first, second)
+        "user already has 2 keys (the IAM limit): %s (Inactive, 0 days old, description 'INC-4711 forensic hold', "
+        "no issuer tag), %s (Active, 0 days old, no description, no issuer tag). on_key_limit is fail; "
+        "on_key_limit=delete_inactive would delete %s" % (first, second, first)
     )
     assert [k["access_key_id"] for k in result["access_keys"]] == [first, second]
     assert iam_keys(iam) == [(first, "Inactive"), (second, "Active")]
@@ -174,9 +136,9 @@ def test_limit_delete_inactive_makes_room(ansible_aws, iam, user):
     inactive = make_key(iam, "Inactive", description="old laptop")
     held = make_key(iam, description="laptop")
     _run, result = converge(
-        ansible_aws, {"user_name": user, "access_key_id": held, "rotate": True, "on_key_limit": "delete_inactive"}
+        ansible_aws, {"user_name": user, "held_access_key_id": held, "rotate": True, "on_key_limit": "delete_inactive"}
     )
-    assert result["deleted_access_key_ids"] == [inactive]
+    assert result["deleted_access_key_ids"] == [inactive] and result["deleted_access_key_id"] == inactive
     assert result["replaced_access_key_id"] == held
     assert iam_keys(iam) == [(held, "Active"), (result["access_key_id"], "Active")]
     assert iam_tags(iam) == {held: "laptop"}
@@ -185,16 +147,18 @@ def test_limit_delete_inactive_makes_room(ansible_aws, iam, user):
 def test_limit_two_active_still_fails_with_delete_inactive(ansible_aws, iam, user):
     first, second = make_key(iam), make_key(iam)
     result = failing(
-        ansible_aws, {"user_name": user, "access_key_id": first, "rotate": True, "on_key_limit": "delete_inactive"}
+        ansible_aws, {"user_name": user, "held_access_key_id": first, "rotate": True, "on_key_limit": "delete_inactive"}
     )
-    assert "none of them is an Inactive key other than the held one" in result["msg"]
+    held_refusal = "on_key_limit=delete_inactive: %s is not deleted: it is the key the consumer holds; " % first
+    assert held_refusal in result["msg"]
+    assert "%s is not deleted: it is Active, and deleting an Active key is refused" % second in result["msg"]
     assert first in result["msg"] and second in result["msg"]
     assert iam_keys(iam) == [(first, "Active"), (second, "Active")]
 
 
 def test_held_inactive_is_never_deleted_to_make_room(ansible_aws, iam, user):
     held, other = make_key(iam, "Inactive"), make_key(iam)
-    result = failing(ansible_aws, {"user_name": user, "access_key_id": held, "on_key_limit": "delete_inactive"})
+    result = failing(ansible_aws, {"user_name": user, "held_access_key_id": held, "on_key_limit": "delete_inactive"})
     assert "is Inactive" in result["msg"]
     assert iam_keys(iam) == [(held, "Inactive"), (other, "Active")]
 
@@ -203,7 +167,7 @@ def test_deactivate_and_reactivate_idempotent(ansible_aws, iam, user):
     held = make_key(iam)
     steps = [("deactivate", False), ("deactivate again", False), ("reactivate", True), ("reactivate again", True)]
     tasks = [
-        {"name": name, MODULE: {"user_name": user, "access_key_id": held, "active": active}} for name, active in steps
+        {"name": name, MODULE: {"user_name": user, "id": held, "active": active}} for name, active in steps
     ]
     run = ansible_aws.playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]).assert_ok()
     assert [run.result(task=name)["changed"] for name, _active in steps] == [True, False, True, False]
@@ -213,7 +177,7 @@ def test_deactivate_and_reactivate_idempotent(ansible_aws, iam, user):
 
 
 def test_deactivate_missing_key_fails(ansible_aws, user):
-    result = failing(ansible_aws, {"user_name": user, "access_key_id": "AKIAFAKE0000000GONE0", "active": False})
+    result = failing(ansible_aws, {"user_name": user, "id": "AKIAFAKE0000000GONE0", "active": False})
     assert result["msg"] == (
         "Failed to converge the access keys of IAM user 'alice': no access key AKIAFAKE0000000GONE0 among the keys "
         "of the user: none"
@@ -224,7 +188,7 @@ def test_absent_idempotent_and_removes_description(ansible_aws, iam, user):
     doomed = make_key(iam, description="laptop")
     iam.tag_user(UserName=user, Tags=[{"Key": "team", "Value": "platform"}])
     tasks = [
-        {"name": name, MODULE: {"user_name": user, "access_key_id": doomed, "state": "absent"}}
+        {"name": name, MODULE: {"user_name": user, "id": doomed, "state": "absent"}}
         for name in ("delete", "delete again")
     ]
     run = ansible_aws.playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]).assert_ok()
@@ -248,7 +212,8 @@ def test_check_mode_makes_no_write_call(ansible_aws, iam, user, case):
     args = {"user_name": user}
     if CHECK_CASES[case] is not None:
         make_key(iam, "Inactive", description="old")
-        args.update(CHECK_CASES[case], access_key_id=make_key(iam))
+        key_option = "held_access_key_id" if case == "rotate-with-room" else "id"
+        args.update(CHECK_CASES[case], **{key_option: make_key(iam)})
     before = (iam_keys(iam), iam_tags(iam))
     run, result = converge(ansible_aws, args, check=True)
     assert (iam_keys(iam), iam_tags(iam)) == before
@@ -260,7 +225,7 @@ def test_check_mode_makes_no_write_call(ansible_aws, iam, user, case):
 def test_check_mode_predicts_the_real_run(ansible_aws, iam, user):
     make_key(iam, "Inactive")
     held = make_key(iam)
-    args = {"user_name": user, "access_key_id": held, "rotate": True, "on_key_limit": "delete_inactive"}
+    args = {"user_name": user, "held_access_key_id": held, "rotate": True, "on_key_limit": "delete_inactive"}
     _run, predicted = converge(ansible_aws, args, check=True)
     _run, done = converge(ansible_aws, args)
     for field in ("changed", "created", "replaced_access_key_id", "deleted_access_key_ids"):
@@ -272,20 +237,20 @@ def test_check_mode_predicts_the_real_run(ansible_aws, iam, user):
 
 
 def test_description_set_updated_removed(ansible_aws, iam, user):
-    _run, created = converge(ansible_aws, {"user_name": user, "description": "laptop"})
+    """Our own key (issuer tag = issuer): its description follows the option; our issuer tag stays."""
+    _run, created = converge(ansible_aws, {"user_name": user, "description": "laptop", "issuer": "devkeys"})
     key_id = created["access_key_id"]
-    assert iam_tags(iam) == {key_id: "laptop"}
-    assert created["access_keys"][0]["description"] == "laptop"
+    issuer_tag = {"devkeys.aws:%s:issuer" % key_id: "devkeys"}
+    assert iam_tags(iam) == dict(issuer_tag, **{key_id: "laptop"})
+    assert (created["access_keys"][0]["description"], created["access_keys"][0]["issuer"]) == ("laptop", "devkeys")
 
     steps = [("same", "laptop", False), ("update", "desktop", True), ("clear", "", True), ("clear again", "", False)]
-    tasks = [
-        {"name": name, MODULE: {"user_name": user, "access_key_id": key_id, "description": value}}
-        for name, value, _changed in steps
-    ]
+    held = {"user_name": user, "held_access_key_id": key_id, "issuer": "devkeys"}
+    tasks = [{"name": name, MODULE: dict(held, description=value)} for name, value, _changed in steps]
     run = ansible_aws.playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]).assert_ok()
     assert [run.result(task=name)["changed"] for name, _value, _changed in steps] == [c for _n, _v, c in steps]
     assert run.result(task="update")["access_keys"][0]["description"] == "desktop"
-    assert iam_tags(iam) == {}
+    assert iam_tags(iam) == issuer_tag
     assert iam_keys(iam) == [(key_id, "Active")]
 
 
@@ -302,14 +267,40 @@ def test_refuses_empty_user_name(ansible_aws, name):
     assert result["msg"] == "Failed to manage access keys: user_name is empty; refusing to act on the account root"
 
 
-def test_active_without_key_is_refused(ansible_aws, user):
-    result = failing(ansible_aws, {"user_name": user, "access_key_id": "", "active": False})
-    assert result["msg"] == "Failed to set the status of an access key of IAM user 'alice': access_key_id is empty"
+def test_active_false_without_id_creates_an_inactive_key(ansible_aws, iam, user):
+    """amazon.aws's meaning: create the key (verified while Active), then deactivate it."""
+    _run, result = converge(ansible_aws, {"user_name": user, "enabled": False, "description": "spare"})
+    new_id = result["access_key_id"]
+    assert [(a["action"], a["tag"], a["value"]) for a in result["plan"]] == [
+        ("create", None, None), ("tag", "description", "spare"), ("set_status", None, "Inactive"),
+    ]
+    assert result["access_key"]["status"] == "Inactive" and result["user_arn"].endswith(":user/alice")
+    assert iam_keys(iam) == [(new_id, "Inactive")]
 
 
-def test_active_with_rotate_is_refused(ansible_aws, user):
-    result = failing(ansible_aws, {"user_name": user, "access_key_id": "AKIAFAKE0000000000A1", "active": True, "rotate": True})
-    assert "active cannot be combined with rotate or max_age_days" in result["msg"]
+@pytest.mark.parametrize("args, why", [
+    ({"id": "AKIAFAKE0000000000A1", "rotate": True},
+     "id acts on one existing key and never creates one, so it cannot be combined with rotate, rotate_keys or "
+     "max_age_days; use held_access_key_id to converge the key a consumer holds"),
+    ({"id": "AKIAFAKE0000000000A1", "rotate_keys": True},
+     "id acts on one existing key and never creates one, so it cannot be combined with rotate, rotate_keys or "
+     "max_age_days; use held_access_key_id to converge the key a consumer holds"),
+    ({"id": "AKIAFAKE0000000000A1", "held_access_key_id": "AKIAFAKE0000000000B2"},
+     "id and held_access_key_id are mutually exclusive (id acts on one existing key; held_access_key_id converges "
+     "the key a consumer holds)"),
+    ({"held_access_key_id": "AKIAFAKE0000000000B2", "active": False},
+     "active cannot be combined with held_access_key_id; to set the status of a key, give its id"),
+    ({"id": "AKIAFAKE0000000000A1", "keep_if_used_after": "2026-01-01T00:00:00Z"},
+     "keep_if_used_after applies only with id and active=false or state=absent"),
+    ({"id": "AKIAFAKE0000000000A1", "active": False, "keep_if_used_after": "last tuesday"},
+     "keep_if_used_after is not an ISO 8601 time: 'last tuesday'"),
+    ({"issuer": "fleet one"}, "issuer must be 1 to 64 letters, digits and _.:/=+-@"),
+    ({"holders": ["h1", " "]}, "holders has an empty host name"),
+    ({"state": "absent"}, "state=absent needs the id of the key to delete; id is empty"),
+])
+def test_refused_combinations(ansible_aws, user, args, why):
+    result = failing(ansible_aws, dict({"user_name": user}, **args))
+    assert result["msg"] == "Failed to manage access keys of IAM user 'alice': " + why
 
 
 def env_with_sts_at(aws, sts_url):
@@ -365,7 +356,7 @@ def test_module_defaults_reach_the_module(aws, iam, user, home, group):
     held = make_key(iam)
     play = ansible_runner.task_play(
         MODULE,
-        {"user_name": user, "access_key_id": held},
+        {"user_name": user, "id": held},
         play_extra={
             "vars": {"moto_url": aws.url},
             "module_defaults": {group: {"aws_endpoint_url": "{{ moto_url }}", "region": "us-east-1"}},
@@ -381,7 +372,7 @@ def test_task_args_win_over_module_defaults(aws, iam, user, home):
     unused = "http://127.0.0.1:%d" % free_port()
     play = ansible_runner.task_play(
         MODULE,
-        {"user_name": user, "access_key_id": held, "endpoint_url": aws.url},
+        {"user_name": user, "id": held, "endpoint_url": aws.url},
         play_extra={"module_defaults": {"group/amazon.aws.aws": {"aws_endpoint_url": unused, "region": "us-east-1"}}},
     )
     run = ansible_runner.run_playbook(play, home, env=dict(ADMIN_ENV)).assert_ok()
@@ -396,7 +387,7 @@ def test_batch_converges_each_user_and_reports_each_failure(ansible_aws, iam, us
     args = {
         "batch": [
             {"user_name": "bob"},
-            {"user_name": user, "access_key_id": held},
+            {"user_name": user, "held_access_key_id": held},
             {"user_name": "ghost"},
             {"user_name": "carol", "description": "carol's laptop", "max_age_days": 30},
         ],
@@ -432,9 +423,9 @@ def test_batch_runs_one_users_requests_in_order(ansible_aws, iam, user):
     old = make_key(iam)
     keep = make_key(iam)
     args = {"batch": [
-        {"user_name": user, "access_key_id": old, "active": False},
-        {"user_name": user, "access_key_id": old, "state": "absent"},
-        {"user_name": user, "access_key_id": keep},
+        {"user_name": user, "id": old, "active": False},
+        {"user_name": user, "id": old, "state": "absent"},
+        {"user_name": user, "held_access_key_id": keep},
     ]}
     _run, outcome = converge(ansible_aws, args)
     assert [r["changed"] for r in outcome["batch_results"]] == [True, True, False]
@@ -444,7 +435,7 @@ def test_batch_runs_one_users_requests_in_order(ansible_aws, iam, user):
 
 def test_batch_check_mode_and_diff(ansible_aws, iam, user):
     held = make_key(iam)
-    run = ansible_aws.task(MODULE, {"batch": [{"user_name": user, "access_key_id": held, "rotate": True}]},
+    run = ansible_aws.task(MODULE, {"batch": [{"user_name": user, "held_access_key_id": held, "rotate": True}]},
                            publish=True, task_extra={"no_log": True}, args=["--check", "--diff"]).assert_ok()
     outcome = run.published()["result"]
     assert outcome["changed"] is True and outcome["batch_results"][0]["created"] is True
@@ -456,53 +447,11 @@ def test_batch_check_mode_and_diff(ansible_aws, iam, user):
 @pytest.mark.parametrize("args, message", [
     ({"batch": [{"user_name": "a"}], "user_name": "a"}, "parameters are mutually exclusive: batch|user_name"),
     ({"batch": [{"user_name": " "}]}, "Failed to manage access keys: user_name is empty"),
-    ({"batch": [{"user_name": "a", "state": "absent"}]}, "Failed to delete an access key of IAM user 'a': access_key_id is empty"),
+    ({"batch": [{"user_name": "a", "state": "absent"}]},
+     "Failed to manage access keys of IAM user 'a': state=absent needs the id of the key to delete; id is empty"),
+    ({"batch": [{"user_name": "a"}], "id": "AKIAFAKE0000000000A1"}, "parameters are mutually exclusive: batch|id"),
     ({"batch": [{"user_name": "a"}], "concurrency": 0}, "Failed to manage access keys: concurrency must be at least 1"),
 ])
 def test_batch_bad_requests_are_refused(ansible_aws, args, message):
     result = failing(ansible_aws, args)
     assert message in result["msg"]
-
-
-def test_held_unknown_creates_only_the_first_key_without_reading_tags(ansible_aws, iam, user, aws):
-    """A user without keys gets one (ListAccessKeys, CreateAccessKey, TagUser, then STS); with keys nothing changes."""
-    args = {"user_name": user, "held_unknown": True, "max_age_days": 90, "description": "laptop"}
-    before = api_requests(aws)
-    run, first = converge(ansible_aws, args)
-    assert api_requests(aws) - before == 4
-    assert run.recap["localhost"]["changed"] == 1
-    assert first["created"] is True and first["keepable_access_key_ids"] == []
-    assert [a["reason"] for a in first["plan"]] == ["the user has no access key", "description"]
-    assert iam_keys(iam) == [(first["access_key_id"], "Active")]
-    assert iam_tags(iam) == {first["access_key_id"]: "laptop"}
-
-    before = api_requests(aws)
-    run, again = converge(ansible_aws, args)
-    assert api_requests(aws) - before == 2  # ListAccessKeys, ListUserTags
-    assert run.recap["localhost"]["changed"] == 0
-    assert again["created"] is False and "secret_access_key" not in again and "access_key_id" not in again
-    assert again["keepable_access_key_ids"] == [first["access_key_id"]]
-    assert iam_keys(iam) == [(first["access_key_id"], "Active")]
-
-
-@pytest.mark.parametrize("status, description, rotate, keepable", [
-    ("Active", "laptop", False, True),
-    ("Active", "other", False, False),  # keeping it would re-tag it
-    ("Inactive", "laptop", False, False),
-    ("Active", "laptop", True, False),
-])
-def test_held_unknown_lists_the_keys_a_consumer_may_keep(ansible_aws, iam, user, status, description, rotate, keepable):
-    old = make_key(iam, status=status, description=description)
-    run, result = converge(ansible_aws, {"user_name": user, "held_unknown": True, "description": "laptop",
-                                         "rotate": rotate})
-    assert run.recap["localhost"]["changed"] == 0 and result["plan"] == []
-    assert result["keepable_access_key_ids"] == ([old] if keepable else [])
-    assert iam_keys(iam) == [(old, status)]
-    assert iam_tags(iam) == {old: description}
-
-
-@pytest.mark.parametrize("extra", [{"access_key_id": "AKIAFAKE0000000000A1"}, {"state": "absent", "access_key_id": "AKIAFAKE0000000000A1"},
-                                   {"access_key_id": "AKIAFAKE0000000000A1", "active": False}])
-def test_held_unknown_is_refused_with_a_held_key(ansible_aws, user, extra):
-    result = failing(ansible_aws, dict({"user_name": user, "held_unknown": True}, **extra))
-    assert "held_unknown cannot be combined with state=absent, access_key_id or active" in result["msg"]

@@ -8,10 +8,12 @@ import pytest
 from harness import ansible as ansible_runner
 from harness.moto import ADMIN_ENV
 
+from ansible_collections.devkeys.aws.plugins.module_utils import _key_tags
+
 MODULE = "devkeys.aws.iam_access_key_info"
 FIELDS = {
     "user_name", "access_key_id", "status", "create_date", "age_days", "description",
-    "last_used_date", "last_used_service", "last_used_region",
+    "last_used_date", "last_used_service", "last_used_region", "issuer", "holders", "retired_date",
 }
 
 
@@ -45,6 +47,7 @@ def test_one_user(ansible_aws, iam, keys):
         ("alice", keys["used"], "Active", "laptop"),
         ("alice", keys["spare"], "Inactive", None),
     ]
+    assert [(r["issuer"], r["holders"], r["retired_date"]) for r in rows] == [(None, None, None)] * 2
     for row in rows:
         assert set(row) == FIELDS
         assert row["age_days"] == 0
@@ -60,8 +63,10 @@ def test_list_of_users_without_last_use(ansible_aws, keys):
         {
             "user_name": "bob", "access_key_id": keys["bob"], "status": "Active",
             "create_date": result["access_keys"][0]["create_date"], "age_days": 0, "description": None,
+            "issuer": None, "holders": None, "retired_date": None,
         }
     ]
+    assert result["missing_user_names"] == [] and "account_summary" not in result
 
 
 def test_every_user_in_check_mode(ansible_aws, keys):
@@ -105,3 +110,37 @@ def test_module_defaults_of_amazon_aws_group(aws, keys, home):
     )
     run = ansible_runner.run_playbook(play, home, env=dict(ADMIN_ENV)).assert_ok()
     assert [r["access_key_id"] for r in run.result(task="task under test")["access_keys"]] == [keys["bob"]]
+
+
+def test_ownership_tags_per_key(ansible_aws, iam, keys):
+    """issuer, holders (by name and hashed) and retired_date come from the devkeys.aws:<ID>:<field> user tags."""
+    many = ["host-%03d.example.com" % number for number in range(30)]
+    iam.tag_user(UserName="alice", Tags=[
+        {"Key": "devkeys.aws:%s:issuer" % keys["used"], "Value": "fleet-a"},
+        {"Key": "devkeys.aws:%s:holders" % keys["used"], "Value": "laptop1 laptop2"},
+        {"Key": "devkeys.aws:%s:issuer" % keys["spare"], "Value": "fleet-a"},
+        {"Key": "devkeys.aws:%s:holders" % keys["spare"], "Value": _key_tags.encode_holders(many)},
+        {"Key": "devkeys.aws:%s:retired" % keys["spare"], "Value": "2026-03-01T10:00:00Z"},
+    ])
+    rows = info(ansible_aws, {"user_name": "alice", "last_used": False})["access_keys"]
+    assert [(r["access_key_id"], r["issuer"], r["holders"], r["retired_date"]) for r in rows] == [
+        (keys["used"], "fleet-a", {"names": ["laptop1", "laptop2"], "count": 2}, None),
+        (keys["spare"], "fleet-a", {"names": None, "count": 30}, "2026-03-01T10:00:00+00:00"),
+    ]
+    assert rows[0]["description"] == "laptop"
+
+
+def test_missing_users_listed_when_ignored(ansible_aws, keys):
+    result = info(ansible_aws, {"user_names": ["ghost", "bob", "phantom"], "ignore_missing_users": True,
+                                "last_used": False})
+    assert result["missing_user_names"] == ["ghost", "phantom"]
+    assert [r["access_key_id"] for r in result["access_keys"]] == [keys["bob"]]
+
+
+def test_account_summary(ansible_aws, keys):
+    result = info(ansible_aws, {"user_name": "carol", "account_summary": True})
+    assert result["access_keys"] == []
+    summary = result["account_summary"]
+    assert summary["AccountAccessKeysPresent"] == 0
+    assert summary["AccountMFAEnabled"] == 0
+    assert summary["Users"] == 3

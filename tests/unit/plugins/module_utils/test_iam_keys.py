@@ -1,6 +1,7 @@
 """Unit tests of the IAM calls (plugins/module_utils/_iam_keys.py): retries, errors, rollback, verification."""
 
 import datetime
+import re
 
 import boto3
 import botocore.exceptions
@@ -48,7 +49,8 @@ def test_list_keys_retries_throttling(no_sleep):
     with stub:
         keys = _iam_keys.UserKeys(retrying(client), "alice").list_keys()
     stub.assert_no_pending_responses()
-    assert keys == [{"access_key_id": "AKIAFAKE0000000000A1", "status": "Active", "create_date": CREATED, "description": None}]
+    assert keys == [{"access_key_id": "AKIAFAKE0000000000A1", "status": "Active", "create_date": CREATED,
+                     "description": None, "issuer": None, "holders": None, "retired_date": None}]
     assert len(no_sleep) == 2
 
 
@@ -58,8 +60,8 @@ def test_list_keys_retries_throttling(no_sleep):
         ("create", "create_access_key", ()),
         ("delete", "delete_access_key", ("AKIAFAKE0000000000A1",)),
         ("set_status", "update_access_key", ("AKIAFAKE0000000000A1", "Inactive")),
-        ("tag", "tag_user", ("AKIAFAKE0000000000A1", "laptop")),
-        ("untag", "untag_user", ("AKIAFAKE0000000000A1",)),
+        ("tag", "tag_user", ("AKIAFAKE0000000000A1", {"description": "laptop"})),
+        ("untag", "untag_user", ("AKIAFAKE0000000000A1", ["description"])),
         ("last_used", "get_access_key_last_used", ("AKIAFAKE0000000000A1",)),
     ],
 )
@@ -192,15 +194,71 @@ def test_failed_verification_deletes_the_new_key(moto_iam):
 def test_failed_tagging_deletes_the_new_key(moto_iam, monkeypatch):
     user_keys = _iam_keys.UserKeys(retrying(moto_iam), "alice")
 
-    def broken_tag(key_id, description):
-        raise AnsibleAWSError(message="Failed to tag the description of access key %s on IAM user 'alice': boom" % key_id)
+    def broken_tag(key_id, tags):
+        raise AnsibleAWSError(message="Failed to tag access key %s of IAM user 'alice' (%s): boom" % (key_id, ", ".join(tags)))
 
     monkeypatch.setattr(user_keys, "tag", broken_tag)
     with pytest.raises(AnsibleAWSError) as error:
-        _iam_keys.execute_plan(user_keys, plan_for([], description="laptop"), None)
+        _iam_keys.execute_plan(user_keys, plan_for([], description="laptop", issuer="devkeys"), None)
     assert moto_iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] == []
-    assert error.value.message.startswith("Failed to tag the description of access key AKIA")
-    assert "boom; the new key AKIA" in error.value.message
+    assert error.value.message.startswith("Failed to tag access key AKIA")
+    assert "(description, issuer): boom; the new key AKIA" in error.value.message
+    assert error.value.message.endswith("was deleted again")
+
+
+def test_failure_after_tagging_deletes_the_new_key_and_its_tags(moto_iam, monkeypatch):
+    """active=false: create, tag, deactivate; a failed deactivation leaves neither the key nor its tags."""
+    user_keys = _iam_keys.UserKeys(retrying(moto_iam), "alice")
+    moto_iam.tag_user(UserName="alice", Tags=[{"Key": "team", "Value": "platform"}])
+
+    def broken_status(key_id, status):
+        raise AnsibleAWSError(message="Failed to set access key %s of IAM user 'alice' %s: boom" % (key_id, status))
+
+    monkeypatch.setattr(user_keys, "set_status", broken_status)
+    with pytest.raises(AnsibleAWSError) as error:
+        _iam_keys.execute_plan(user_keys, plan_for([], description="laptop", issuer="devkeys", holders=["h1"],
+                                                   active=False), None)
+    assert moto_iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] == []
+    assert moto_iam.list_user_tags(UserName="alice")["Tags"] == [{"Key": "team", "Value": "platform"}]
+    key_id = re.match(r"Failed to set access key (\w+) ", error.value.message).group(1)
+    assert error.value.message.endswith("Inactive: boom; the new key %s was deleted again" % key_id)
+
+
+def test_failed_tag_cleanup_says_remove_by_hand(moto_iam, monkeypatch):
+    user_keys = _iam_keys.UserKeys(retrying(moto_iam), "alice")
+
+    def refuse(key):
+        raise AnsibleAWSError(message="nope")
+
+    def broken_untag(key_id, fields):
+        raise AnsibleAWSError(message="Failed to remove the tags of access key %s: boom" % key_id)
+
+    plan = plan_for([], description="laptop", issuer="devkeys")
+    plan.actions.append(_key_plan.Action(_key_plan.SET_STATUS, _key_plan.NEW_KEY, "test", "Inactive"))
+    monkeypatch.setattr(user_keys, "set_status", lambda key_id, status: refuse(None))
+    monkeypatch.setattr(user_keys, "untag", broken_untag)
+    with pytest.raises(AnsibleAWSError) as error:
+        _iam_keys.execute_plan(user_keys, plan, None)
+    assert moto_iam.list_access_keys(UserName="alice")["AccessKeyMetadata"] == []
+    assert error.value.message.endswith(": boom: remove them by hand")
+    assert "was deleted again, then failed to remove the tags of access key AKIA" in error.value.message
+
+
+def test_consecutive_tags_of_one_key_are_one_call():
+    plan = plan_for([], description="laptop", issuer="devkeys", holders=["h2", "h1"])
+    calls = _iam_keys._calls(plan.actions)  # pylint: disable=protected-access
+    assert [[(a.kind, a.tag) for a in call] for call in calls] == [
+        [("create", None)], [("tag", "description"), ("tag", "issuer"), ("tag", "holders")],
+    ]
+
+
+def test_execute_plan_writes_our_tags(moto_iam):
+    user_keys = _iam_keys.UserKeys(retrying(moto_iam), "alice")
+    new_key, _arn = _iam_keys.execute_plan(user_keys, plan_for([], issuer="devkeys", holders=["h2", "h1"]), None)
+    key_id = new_key["access_key_id"]
+    assert sorted((t["Key"], t["Value"]) for t in moto_iam.list_user_tags(UserName="alice")["Tags"]) == [
+        ("devkeys.aws:%s:holders" % key_id, "h1 h2"), ("devkeys.aws:%s:issuer" % key_id, "devkeys"),
+    ]
 
 
 def test_failed_cleanup_says_delete_by_hand(moto_iam, monkeypatch):
@@ -220,18 +278,29 @@ def _raise_denied(**kwargs):
     raise botocore.exceptions.ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DeleteAccessKey")
 
 
-def test_read_descriptions_uses_tags(moto_iam):
-    moto_iam.tag_user(UserName="alice", Tags=[{"Key": "AKIAFAKE0000000000A1", "Value": "laptop"}, {"Key": "team", "Value": "x"}])
+def test_read_tags_fills_description_and_our_fields(moto_iam):
+    moto_iam.tag_user(UserName="alice", Tags=[
+        {"Key": "AKIAFAKE0000000000A1", "Value": "laptop"}, {"Key": "team", "Value": "x"},
+        {"Key": "devkeys.aws:AKIAFAKE0000000000A1:issuer", "Value": "devkeys"},
+        {"Key": "devkeys.aws:AKIAFAKE0000000000B2:retired", "Value": "2026-01-02T03:04:05Z"},
+    ])
     keys = [{"access_key_id": "AKIAFAKE0000000000A1"}, {"access_key_id": "AKIAFAKE0000000000B2"}]
-    _iam_keys.UserKeys(retrying(moto_iam), "alice").read_descriptions(keys)
-    assert [k["description"] for k in keys] == ["laptop", None]
+    _iam_keys.UserKeys(retrying(moto_iam), "alice").read_tags(keys)
+    assert [(k["description"], k["issuer"], k["holders"], k["retired_date"]) for k in keys] == [
+        ("laptop", "devkeys", None, None),
+        (None, None, None, datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)),
+    ]
 
 
-def test_now_utc_test_hook(monkeypatch):
-    monkeypatch.setenv(_iam_keys.TEST_NOW_VARIABLE, "2030-01-02T03:04:05")
-    assert _iam_keys.now_utc() == datetime.datetime(2030, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
-    monkeypatch.delenv(_iam_keys.TEST_NOW_VARIABLE)
-    assert abs(_iam_keys.now_utc() - datetime.datetime.now(datetime.timezone.utc)) < datetime.timedelta(seconds=5)
+def test_missing_user_is_no_such_user(moto_iam):
+    with pytest.raises(_iam_keys.NoSuchUser) as error:
+        _iam_keys.UserKeys(retrying(moto_iam), "ghost").list_keys()
+    assert error.value.message.startswith("Failed to list the access keys of IAM user 'ghost': the user does not exist")
+
+
+def test_account_summary(moto_iam):
+    summary = _iam_keys.account_summary(retrying(moto_iam))
+    assert summary["AccountAccessKeysPresent"] == 0 and summary["Users"] == 1
 
 
 NOW = datetime.datetime(2026, 2, 1, tzinfo=datetime.timezone.utc)
@@ -276,14 +345,16 @@ def test_check_mode_reads_only_and_predicts():
     policy = _key_plan.KeyPolicy(rotate=True, on_key_limit="delete_inactive")
     with stub:
         result = _iam_keys.converge(
-            _iam_keys.UserKeys(retrying(client), "alice"), "AKIAFAKE0000000000B2", policy, NOW, check_mode=True
+            _iam_keys.UserKeys(retrying(client), "alice"), "AKIAFAKE0000000000B2", policy, NOW,
+            _iam_keys.RunOptions(check_mode=True),
         )
     stub.assert_no_pending_responses()
     assert result["changed"] is True and result["created"] is True
     assert result["deleted_access_key_ids"] == ["AKIAFAKE0000000000A1"]
     assert result["replaced_access_key_id"] == "AKIAFAKE0000000000B2"
     assert [k["access_key_id"] for k in result["access_keys"]] == ["AKIAFAKE0000000000B2", None]
-    assert "secret_access_key" not in result and "access_key_id" not in result
+    assert "secret_access_key" not in result and "access_key_id" not in result and "access_key" not in result
+    assert result["deleted_access_key_id"] == "AKIAFAKE0000000000A1"
 
 
 def test_plan_failure_carries_the_keys():
@@ -292,10 +363,31 @@ def test_plan_failure_carries_the_keys():
         "list_access_keys",
         {"AccessKeyMetadata": [key_metadata(), key_metadata("AKIAFAKE0000000000B2")], "IsTruncated": False},
     )
+    tags = {"Tags": [{"Key": "AKIAFAKE0000000000B2", "Value": "ci"}], "IsTruncated": False}
+    stub.add_response("list_user_tags", tags)
     with stub, pytest.raises(AnsibleAWSError) as error:
         _iam_keys.converge(_iam_keys.UserKeys(retrying(client), "alice"), None, _key_plan.KeyPolicy(), NOW)
     assert error.value.message.startswith("Failed to converge the access keys of IAM user 'alice': a new key is needed")
     assert [k["access_key_id"] for k in error.value.kwargs["access_keys"]] == ["AKIAFAKE0000000000A1", "AKIAFAKE0000000000B2"]
+    assert "AKIAFAKE0000000000B2 (Active, 31 days old, description 'ci', no issuer tag)" in error.value.message
+
+
+def test_named_key_reads_its_last_use_only_for_keep_if_used_after():
+    client, stub = stubbed()
+    stub.add_response("list_access_keys", {"AccessKeyMetadata": [key_metadata()], "IsTruncated": False})
+    used = datetime.datetime(2026, 1, 30, tzinfo=datetime.timezone.utc)
+    stub.add_response("get_access_key_last_used", {
+        "UserName": "alice", "AccessKeyLastUsed": {"LastUsedDate": used, "ServiceName": "s3", "Region": "eu-west-1"},
+    })
+    policy = _key_plan.KeyPolicy(access_key_id="AKIAFAKE0000000000A1", active=False, keep_if_used_after=used)
+    with stub:
+        result = _iam_keys.converge(_iam_keys.UserKeys(retrying(client), "alice"), None, policy, NOW)
+    stub.assert_no_pending_responses()
+    assert result["changed"] is False
+    assert result["kept_in_use"] == {"access_key_id": "AKIAFAKE0000000000A1", "last_used_date": used.isoformat(),
+                                     "last_used_service": "s3", "last_used_region": "eu-west-1"}
+    assert result["access_key"] == {"access_key_id": "AKIAFAKE0000000000A1", "create_date": CREATED.isoformat(),
+                                    "user_name": "alice", "status": "Active"}
 
 
 def test_unexpected_error_after_create_still_deletes_the_new_key(moto_iam):
