@@ -17,6 +17,7 @@ or answered with an injected fault::
         ...
         proxy.counts()   # {"iam": {"CreateAccessKey": 3, ...}, "sts": {...}}
         proxy.injected() # {"throttle": {"iam:CreateAccessKey": 1}, ...}
+        proxy.calls()    # [{"service", "action", "outcome", "UserName", "AccessKeyId", "Status"}, ...]
 
 Admin endpoints for other processes: ``GET /_proxy/counts``, ``GET|POST
 /_proxy/config`` (JSON, same fields as :meth:`AwsProxy.configure`), ``POST
@@ -127,6 +128,7 @@ class AwsProxy:
         self._counts = {}
         self._injected = {}
         self._log = []
+        self._calls = []
         self.configure(faults=faults, seed=seed)
 
     # ---- lifecycle -------------------------------------------------------
@@ -187,6 +189,7 @@ class AwsProxy:
             self._counts = {}
             self._injected = {}
             self._log = []
+            self._calls = []
             for fault in self._faults:
                 fault.hits = 0
 
@@ -220,11 +223,16 @@ class AwsProxy:
         with self._lock:
             return list(self._log)
 
+    def calls(self):
+        """Every request in order with the IAM parameters that say what it acted on (when it had them)."""
+        with self._lock:
+            return [dict(call) for call in self._calls]
+
     def snapshot(self):
         return {"counts": self.counts(), "injected": self.injected(), "config": self.config()}
 
     # ---- decisions (called by the handler) -------------------------------
-    def _decide(self, service, action):
+    def _decide(self, service, action, params=None):
         """Count the call; return (delay, fault kind or None)."""
         with self._lock:
             per_service = self._counts.setdefault(service, {})
@@ -243,6 +251,7 @@ class AwsProxy:
                 where = self._injected.setdefault(fault.kind, {})
                 where[f"{service}:{action}"] = where.get(f"{service}:{action}", 0) + 1
             self._log.append((service, action, kind or "forwarded"))
+            self._calls.append(dict(params or {}, service=service, action=action, outcome=kind or "forwarded"))
             return min(delay, MAX_DELAY), kind
 
 
@@ -279,8 +288,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if self.path.startswith(ADMIN_PREFIX):
                 self._admin(body)
                 return
-            service, action = _identify(self.headers, self.path, body)
-            delay, kind = self.proxy._decide(service, action)  # pylint: disable=protected-access
+            service, action, params = _identify(self.headers, self.path, body)
+            delay, kind = self.proxy._decide(service, action, params)  # pylint: disable=protected-access
             if delay:
                 time.sleep(delay)
             if kind == "drop":
@@ -365,25 +374,29 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             pass
 
 
+_LOGGED_PARAMS = ("UserName", "AccessKeyId", "Status")
+
+
 def _identify(headers, path, body):
-    """(service, action) of a request, "unknown" where the request does not say."""
+    """(service, action, params) of a request, "unknown" where the request does not say; ``params`` holds the
+    _LOGGED_PARAMS of a query-protocol request (what an IAM call acts on, never a secret)."""
     match = _SCOPE.search(headers.get("Authorization", ""))
     service = match.group(2) if match else "unknown"
-    action = None
+    action, params = None, {}
     target = headers.get("X-Amz-Target")
     if target:
         action = target.rsplit(".", 1)[-1]
-    if action is None:
-        query = urllib.parse.urlsplit(path).query
-        for source in (body, query.encode()):
-            try:
-                values = urllib.parse.parse_qs(source.decode("utf-8"), keep_blank_values=True)
-            except (UnicodeDecodeError, ValueError):
-                continue
-            if values.get("Action"):
-                action = values["Action"][0]
-                break
-    return service, action or "unknown"
+    query = urllib.parse.urlsplit(path).query
+    for source in (body, query.encode()):
+        try:
+            values = urllib.parse.parse_qs(source.decode("utf-8"), keep_blank_values=True)
+        except (UnicodeDecodeError, ValueError):
+            continue
+        if values.get("Action"):
+            action = action or values["Action"][0]
+            params = dict((name, values[name][0]) for name in _LOGGED_PARAMS if values.get(name))
+            break
+    return service, action or "unknown", params
 
 
 def _is_loopback(host):

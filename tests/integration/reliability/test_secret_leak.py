@@ -8,10 +8,13 @@ for in everything the run left behind.
 
 import os
 import stat
+import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
+
+from harness.paths import venv_tool
 
 from .helpers import PLAYBOOKS, read_aws_file, workstation_inventory
 
@@ -54,7 +57,7 @@ def _module_play(home, names):
              "when": "created.secret_access_key is defined"},
             {"name": "rotate it", "devkeys.aws.iam_access_key": {
                 "user_name": names["user"], "rotate": True, "on_key_limit": "delete_inactive",
-                "access_key_id": "{{ created.access_key_id | default(omit) }}"},
+                "held_access_key_id": "{{ created.access_key_id | default(omit) }}"},
              "register": "rotated", "no_log": True},
             {"name": "list the keys", "devkeys.aws.iam_access_key_info": {"user_name": names["user"]},
              "register": "listed"},
@@ -157,7 +160,7 @@ def test_playbooks_leak_no_secret(tmp_path, aws, iam, ansible_aws, figures):
         ("setup-dev.yml", "ansible.posix.json", ["--check", "--diff"], {"workstation_key_rotate": True}),
         ("rotate-keys.yml", "ansible.posix.json", ["--diff", "-vvvv"], {}),
         ("audit-keys.yml", "default", ["-vvvv"], {"audit_report_dir": str(reports)}),
-        ("offboard.yml", "default", ["--diff"], {"offboard_iam_user": "dev-ws2"}),
+        ("offboard.yml", "default", ["--diff"], {"offboard_iam_user": "dev-ws2", "confirm": True}),
     ]
     leaks, known, ran = [], set(), []
     for number, (playbook, callback, args, extra) in enumerate(steps):
@@ -180,4 +183,88 @@ def test_playbooks_leak_no_secret(tmp_path, aws, iam, ansible_aws, figures):
         leaks=leaks[:20],
     )
     assert len(known) >= 3, "the runs created and stored keys"
+    assert leaks == []
+
+
+VERBOSITIES = ["-v", "-vv", "-vvv", "-vvvv"]
+CALLBACKS = ["default", "ansible.posix.json"]
+RUN_KINDS = ["single", "serial"]
+MATRIX = [(verbosity, check, callback, kind) for verbosity in VERBOSITIES for check in (False, True)
+          for callback in CALLBACKS for kind in RUN_KINDS]
+VAULT_PASSWORD = "devkeys-leak-battery"
+
+
+def _moto_key(iam, user):
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def _vault(tmp_path, host, name, secret):
+    """Put ``secret`` Vault-encrypted as variable ``name`` in the host_vars of ``host``; return the password file."""
+    password_file = tmp_path / "vault-password"
+    password_file.write_text(VAULT_PASSWORD, encoding="utf-8")
+    proc = subprocess.run([venv_tool("ansible-vault"), "encrypt_string", "--vault-password-file", str(password_file),
+                           "--name", name, secret], capture_output=True, text=True, check=True)
+    (tmp_path / "host_vars").mkdir(exist_ok=True)
+    (tmp_path / "host_vars" / f"{host}.yml").write_text(proc.stdout, encoding="utf-8")
+    return password_file
+
+
+def _secret_fleet(tmp_path, iam, aws_url):
+    """Three workstations sharing IAM user leak-team (created by the role), with a static, a Vault and a CSV key."""
+    static_id, static_secret = _moto_key(iam, "leak-static")
+    vault_id, vault_secret = _moto_key(iam, "leak-vault")
+    csv_id, csv_secret = _moto_key(iam, "leak-csv")
+    console_csv = tmp_path / "leak_accessKeys.csv"
+    console_csv.write_text(f"Access key ID,Secret access key\n{csv_id},{csv_secret}\n", encoding="utf-8")
+    console_csv.chmod(0o600)
+    password_file = _vault(tmp_path, "ws2", "leak_vault_secret", vault_secret)
+    homes = {name: tmp_path / name for name in ("ws1", "ws2", "ws3")}
+    team = {"name": "team", "iam_user": "leak-team", "create_user": True}
+    extra = {
+        "ws1": {"workstation_profiles": [team, {"name": "static", "aws_access_key_id": static_id,
+                                                "aws_secret_access_key": static_secret}]},
+        "ws2": {"workstation_profiles": [team, {"name": "vaulted", "aws_access_key_id": vault_id,
+                                                "aws_secret_access_key": "{{ leak_vault_secret }}"}]},
+        "ws3": {"workstation_profiles": [team, {"name": "csv", "csv_file": str(console_csv)}]},
+    }
+    for home in homes.values():
+        home.mkdir()
+    inventory = workstation_inventory(tmp_path / "inventory.yml", homes, aws_url, extra=extra)
+    return inventory, homes, password_file, {static_secret, vault_secret, csv_secret}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("verbosity,check,callback,kind", MATRIX,
+                         ids=["%s-%s-%s-%s" % (v, "check-diff" if c else "real", cb.split(".")[-1], k)
+                              for v, c, cb, k in MATRIX])
+def test_no_secret_at_any_verbosity(tmp_path, aws, iam, ansible_aws, figures, verbosity, check, callback, kind):
+    """Issue 12: static, Vault and CSV secrets of the inventory and new keys never show, whatever the output.
+
+    On 064b0bc the role's first set_fact printed the static and CSV secrets at -v (and wrote them to
+    ANSIBLE_LOG_PATH), and the serial rotation printed a new secret in the iam_user loop items.
+    """
+    inventory, homes, password_file, secrets = _secret_fleet(tmp_path, iam, aws.url)
+    base = ["--vault-password-file", str(password_file)]
+    if check:  # a real run first, so the check run predicts a rotation of keys that exist
+        ansible_aws.playbook(str(PLAYBOOKS / "setup-dev.yml"), inventory=inventory, args=base).assert_ok()
+    playbook = "rotate-keys.yml" if kind == "serial" else "setup-dev.yml"
+    log_path = tmp_path / "ansible.log"
+    run = ansible_aws.playbook(
+        str(PLAYBOOKS / playbook), inventory=inventory,
+        extra_vars={"rotate_batch_size": 1} if kind == "serial" else None,
+        args=base + [verbosity] + (["--check", "--diff"] if check else []),
+        env={"ANSIBLE_STDOUT_CALLBACK": callback, "ANSIBLE_LOG_PATH": str(log_path)})
+    known = secrets | _secrets_in_files(*homes.values())
+    label = f"{playbook} {callback} {verbosity}{' --check --diff' if check else ''}"
+    leaks = [] if run.rc == 0 else [f"{label}: run failed rc={run.rc}: {run.output[-800:]}"]
+    leaks += _scan(label, run, log_path, [tmp_path], known,
+                   {home / ".aws" / "credentials" for home in homes.values()} | {tmp_path / "leak_accessKeys.csv"})
+    figures.record(load=f"1 run: {label}, 3 workstations sharing a new IAM user, ANSIBLE_LOG_PATH set",
+                   faults="none", bad_inputs=0,
+                   lost=(f"{len(leaks)} leaks of {len(known)} secrets" if leaks
+                         else f"nothing ({len(known)} secrets searched)"),
+                   leaks=leaks[:10])
+    assert len(known) >= 4
     assert leaks == []
