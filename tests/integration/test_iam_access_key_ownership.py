@@ -53,6 +53,7 @@ RETIRED_BY_US = {"issuer": FLEET, "retired": "2026-01-01T00:00:00Z"}
 def tasks_play(tasks):
     return [{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]
 
+
 SPARE_KEYS = {
     # kind: (description, tags, why it is not deleted)
     "forensic hold of another team": (FORENSIC, {}, "it has no issuer tag (not issued by fleet 'devkeys')"),
