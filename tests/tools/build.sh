@@ -5,8 +5,8 @@
 #
 # The tarball must hold only files git sees (tracked or new, not ignored) plus
 # galaxy's MANIFEST.json/FILES.json, nothing of .venv, tests/output, demo,
-# reports, bench/results, caches or bytecode; and every plugin, role, meta
-# and playbook file of the tree must be in it.
+# reports, bench/results, caches or bytecode; and every plugin, role, meta,
+# playbook and docs/policies file of the tree must be in it.
 # shellcheck source=tests/tools/common.sh
 source "$(dirname "$0")/common.sh"
 
@@ -34,7 +34,7 @@ forbidden = re.compile(r"(^|/)(\.venv|\.git|\.ansible|\.cache|\.pytest_cache|\.h
 problems = [f"must not be in the tarball: {m.name}" for m in members if forbidden.search(m.name)]
 problems += [f"not a file of the tree (ignored or generated): {name}" for name in sorted(files - tree)
              if name not in ("MANIFEST.json", "FILES.json")]
-must_ship = re.compile(r"^(plugins|roles|meta|playbooks|extensions)/|^(README\.md|LICENSE)$")
+must_ship = re.compile(r"^(plugins|roles|meta|playbooks|extensions|docs/policies)/|^(README\.md|LICENSE)$")
 problems += [f"missing from the tarball: {name}" for name in sorted(tree) if must_ship.search(name) and name not in files]
 for problem in problems:
     print(problem)

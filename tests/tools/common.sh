@@ -89,6 +89,12 @@ step() {
     echo "--- [$CHECK_NAME] $*"
 }
 
+# with_heartbeat LABEL COMMAND...: run COMMAND, printing a line a minute while
+# it runs (tests/tools/heartbeat.py): a long step is never a silent minute.
+with_heartbeat() {
+    "$BIN/python" "$REPO/tests/tools/heartbeat.py" "[$CHECK_NAME] $1" "${@:2}"
+}
+
 if [[ ! -x "$BIN/python" ]]; then
     fail "no virtualenv at $REPO/.venv (run: make venv)"
 fi

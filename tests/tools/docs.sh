@@ -61,8 +61,8 @@ done
 echo "ansible-doc: $count plugin(s) and role(s) rendered"
 
 step "antsibull-docs lint-collection-docs --plugin-docs"
-if ! antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all \
-        --disallow-unknown-collection-refs "$collection"; then
+if ! with_heartbeat "antsibull-docs lint-collection-docs" antsibull-docs lint-collection-docs --plugin-docs \
+        --validate-collection-refs all --disallow-unknown-collection-refs "$collection"; then
     failures+=("antsibull-docs lint-collection-docs")
 fi
 

@@ -32,7 +32,8 @@ before="$(installed_copies)"
 cd "$REPO" || exit 1
 step "ansible-lint --offline --profile production (config: .ansible-lint)"
 status=0
-ansible-lint --offline --profile production --config-file "$REPO/.ansible-lint" "$@" || status=$?
+with_heartbeat ansible-lint ansible-lint --offline --profile production --config-file "$REPO/.ansible-lint" "$@" ||
+    status=$?
 
 after="$(installed_copies)"
 if [[ "$after" != "$before" ]]; then

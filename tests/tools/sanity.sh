@@ -65,7 +65,8 @@ step "ansible-test sanity --venv --python 3.11"
 cd "$dest" || exit 1
 # Requirement installs use this machine's pip config (PyPI plus local indexes).
 status=0
-ansible-test sanity --venv --python 3.11 --requirements --color no "$@" || status=$?
+with_heartbeat "ansible-test sanity" ansible-test sanity --venv --python 3.11 --requirements --color no "$@" ||
+    status=$?
 if [[ "$syntax_ok" != true ]]; then
     fail "modules or module_utils do not parse as Python 3.8 (listed above)"
 fi
