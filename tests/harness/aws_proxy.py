@@ -17,7 +17,8 @@ or answered with an injected fault::
         ...
         proxy.counts()   # {"iam": {"CreateAccessKey": 3, ...}, "sts": {...}}
         proxy.injected() # {"throttle": {"iam:CreateAccessKey": 1}, ...}
-        proxy.calls()    # [{"service", "action", "outcome", "UserName", "AccessKeyId", "Status"}, ...]
+        proxy.calls()    # [{"service", "action", "outcome", "signed_by", "tag_keys",
+                         #   "UserName", "AccessKeyId", "Status"}, ...]
 
 Admin endpoints for other processes: ``GET /_proxy/counts``, ``GET|POST
 /_proxy/config`` (JSON, same fields as :meth:`AwsProxy.configure`), ``POST
@@ -45,7 +46,7 @@ MAX_DELAY = 10.0
 MAX_THREADS = 128
 ADMIN_PREFIX = "/_proxy/"
 
-_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
+_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _NAMESPACES = {
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
@@ -375,14 +376,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 _LOGGED_PARAMS = ("UserName", "AccessKeyId", "Status")
+_TAG_KEY_PARAM = re.compile(r"^(Tags\.member\.\d+\.Key|TagKeys\.member\.\d+)$")
 
 
 def _identify(headers, path, body):
-    """(service, action, params) of a request, "unknown" where the request does not say; ``params`` holds the
-    _LOGGED_PARAMS of a query-protocol request (what an IAM call acts on, never a secret)."""
+    """(service, action, params) of a request, "unknown" where the request does not say.
+
+    ``params`` holds ``signed_by`` (the access key ID that signed the request, None if unsigned), ``tag_keys``
+    (the user tag keys a TagUser/UntagUser writes or removes, sorted) and the _LOGGED_PARAMS of a query-protocol
+    request: what an IAM call acts on, never a secret.
+    """
     match = _SCOPE.search(headers.get("Authorization", ""))
-    service = match.group(2) if match else "unknown"
-    action, params = None, {}
+    service = match.group(3) if match else "unknown"
+    action, params = None, {"signed_by": match.group(1) if match else None, "tag_keys": []}
     target = headers.get("X-Amz-Target")
     if target:
         action = target.rsplit(".", 1)[-1]
@@ -394,7 +400,8 @@ def _identify(headers, path, body):
             continue
         if values.get("Action"):
             action = action or values["Action"][0]
-            params = dict((name, values[name][0]) for name in _LOGGED_PARAMS if values.get(name))
+            params.update((name, values[name][0]) for name in _LOGGED_PARAMS if values.get(name))
+            params["tag_keys"] = sorted(values[name][0] for name in values if _TAG_KEY_PARAM.match(name))
             break
     return service, action or "unknown", params
 

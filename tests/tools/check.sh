@@ -23,9 +23,8 @@ done < <({ git diff --name-only -z "$base" --; git ls-files -o --exclude-standar
 step "${#changed[@]} file(s) changed since $(git rev-parse --short "$base")"
 
 failed=()
-step "unit tests: pytest tests/unit (2 workers)"
-"$BIN/python" -m pytest -c tests/pytest.ini --rootdir tests -p no:cacheprovider -n 2 --durations=5 tests/unit ||
-    failed+=(unit)
+step "unit tests: make unit"
+make --no-print-directory unit || failed+=(unit)
 
 yaml=()
 for file in "${changed[@]+"${changed[@]}"}"; do

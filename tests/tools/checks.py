@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+from heartbeat import minutes
+
 
 def main(checks):
     outcomes = []
@@ -26,11 +28,6 @@ def main(checks):
     print(f"checks: {len(outcomes) - len(failed)} passed, {len(failed)} failed "
           f"in {minutes(time.monotonic() - run_started)}")
     return 1 if failed else 0
-
-
-def minutes(seconds):
-    whole_minutes, rest = divmod(int(seconds), 60)
-    return f"{whole_minutes} min {rest:02d} s"
 
 
 if __name__ == "__main__":

@@ -25,10 +25,15 @@ def main(argv):
             try:
                 return exit_status(process.wait(timeout=interval))
             except subprocess.TimeoutExpired:
-                minutes, seconds = divmod(int(time.monotonic() - started), 60)
-                print(f"... still running: {label} ({minutes} min {seconds:02d} s)", flush=True)
+                print(f"... still running: {label} ({minutes(time.monotonic() - started)})", flush=True)
             except KeyboardInterrupt:
                 return exit_status(process.wait())
+
+
+def minutes(seconds):
+    """``seconds`` as "M min SS s" (also used by checks.py)."""
+    whole_minutes, rest = divmod(int(seconds), 60)
+    return f"{whole_minutes} min {rest:02d} s"
 
 
 def exit_status(returncode):
